@@ -1,0 +1,204 @@
+//! The command line: clap definitions and typed value parsers. No I/O and no environment here; `config`
+//! combines these flags with the environment.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::error::EXIT_CODES_HELP;
+
+/// Checks an API the way a real consumer calls it: API key, mutual TLS, an assertion on the answer.
+#[derive(Debug, Parser)]
+#[command(name = "heartbeat", version = crate::VERSION_LINE, after_help = EXIT_CODES_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Calls the API once (retrying as configured) and exits with its verdict.
+    #[command(after_help = CHECK_HELP)]
+    Check(CheckArgs),
+    /// Runs a local imitation of the Integration API with mandatory client certificates.
+    #[cfg(feature = "sandbox")]
+    Sandbox(SandboxArgs),
+    /// Starts the sandbox in-process and shows a healthy and two failing checks.
+    #[cfg(feature = "sandbox")]
+    Demo(DemoArgs),
+}
+
+const CHECK_HELP: &str = concat!(
+    "Environment (flags override it):
+  SERVICE_URL       the URL to GET
+  API_KEY           sent in the x-api-key header
+  MTLS_CERT         client certificate: base64 of a PEM file, PEM, or a file path
+  MTLS_KEY          client private key: base64 of a PEM file, PEM, or a file path
+  SERVICE_CA_CERT   optional private CA for the server, added to the built-in public roots
+
+",
+    crate::exit_codes_text!()
+);
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// URL to check [default: $SERVICE_URL]
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Client certificate file (PEM) [default: $MTLS_CERT]
+    #[arg(long, value_name = "PATH")]
+    pub cert: Option<PathBuf>,
+    /// Client private key file (PEM) [default: $MTLS_KEY]
+    #[arg(long, value_name = "PATH")]
+    pub key: Option<PathBuf>,
+    /// Private CA for the server's certificate (PEM) [default: $SERVICE_CA_CERT]
+    #[arg(long, value_name = "PATH")]
+    pub ca_cert: Option<PathBuf>,
+    /// Header that carries the API key
+    #[arg(long, value_name = "NAME", default_value = "x-api-key")]
+    pub api_key_header: String,
+    /// Header that carries a fresh request id per attempt
+    #[arg(long, value_name = "NAME", default_value = "x-request-id")]
+    pub request_id_header: String,
+    /// Follow redirects to the same origin (scheme, host and port); never to another
+    #[arg(long)]
+    pub follow_redirects: bool,
+    /// Largest body read; a larger answer fails the check
+    #[arg(long, value_name = "SIZE", default_value = "10MiB", value_parser = parse_size)]
+    pub max_body: u64,
+    /// Statuses that count as healthy, comma-separated
+    #[arg(long, value_name = "CODES", value_delimiter = ',', default_value = "200", value_parser = clap::value_parser!(u16).range(100..=599))]
+    pub expect_status: Vec<u16>,
+    /// RFC 9535 JSONPath that must select at least one node; JSONPATH=VALUE compares [default: $..firstName]
+    #[arg(long, value_name = "JSONPATH")]
+    pub expect_json: Vec<String>,
+    /// Text the body must contain
+    #[arg(long, value_name = "TEXT")]
+    pub expect_body: Vec<String>,
+    /// How many attempts before giving up
+    #[arg(long, value_name = "N", default_value = "5", value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub attempts: u32,
+    /// Wait between attempts (500ms, 10s, 2m; a plain number is seconds)
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub retry_delay: Duration,
+    /// Limit for one attempt, connecting included
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Limit for the whole run, all attempts and waits included
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub deadline: Option<Duration>,
+    /// Warn when the client certificate expires within this many days
+    #[arg(long, value_name = "DAYS", default_value = "30")]
+    pub cert_warn_days: u32,
+    /// Result on stdout: none for text (progress goes to stderr), or one JSON object
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Also write the result as JUnit XML (for CircleCI store_test_results)
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<PathBuf>,
+    /// Print only the verdict of a failed check
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// When to colour the text output
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
+}
+
+#[cfg(feature = "sandbox")]
+#[derive(Debug, Clone, Args)]
+pub struct SandboxArgs {
+    /// Port to listen on [default: a free port]
+    #[arg(long, default_value = "0")]
+    pub port: u16,
+    /// Address to listen on; non-loopback needs --allow-remote
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
+    /// Allow listening on a non-loopback address
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// API key the sandbox accepts [default: random]
+    #[arg(long, value_name = "KEY")]
+    pub api_key: Option<String>,
+    /// CA certificate (PEM) to sign the server and client certificates with, instead of a throwaway CA
+    #[arg(long, value_name = "PATH", requires = "ca_key")]
+    pub ca_cert: Option<PathBuf>,
+    /// CA private key (PEM), with --ca-cert
+    #[arg(long, value_name = "PATH", requires = "ca_cert")]
+    pub ca_key: Option<PathBuf>,
+    /// Write SERVICE_URL, API_KEY, MTLS_CERT, MTLS_KEY and SERVICE_CA_CERT to this file, ready to source
+    #[arg(long, value_name = "FILE")]
+    pub write_env: Option<PathBuf>,
+}
+
+#[cfg(feature = "sandbox")]
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// When to colour the text output
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Parses `500ms`, `10s`, `2m` or a plain number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    if let Ok(seconds) = text.parse::<f64>() {
+        return if seconds.is_finite() && seconds >= 0.0 {
+            Ok(Duration::from_secs_f64(seconds))
+        } else {
+            Err("a duration cannot be negative".into())
+        };
+    }
+    humantime::parse_duration(text)
+        .map_err(|e| format!("{e}; write a duration like 500ms, 10s or 2m"))
+}
+
+/// Parses `10MiB`, `512KB` or a plain number of bytes.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    text.trim()
+        .parse::<bytesize::ByteSize>()
+        .map(|size| size.as_u64())
+        .map_err(|e| format!("{e}; write a size like 10MiB or 65536"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_accept_units_and_plain_seconds() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
+        assert_eq!(parse_duration("0.25"), Ok(Duration::from_millis(250)));
+        assert!(parse_duration("-1").is_err());
+        assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn sizes_accept_units() {
+        assert_eq!(parse_size("10MiB"), Ok(10 * 1024 * 1024));
+        assert_eq!(parse_size("65536"), Ok(65536));
+        assert!(parse_size("big").is_err());
+    }
+
+    #[test]
+    fn clap_definitions_are_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,331 @@
+//! The only place that reads the environment. Turns flags plus environment into one validated, immutable
+//! `CheckConfig`, listing every problem at once so a user fixes them in one go. Nothing is sent until this
+//! succeeds.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use reqwest::Url;
+use reqwest::header::HeaderName;
+use rustls::RootCertStore;
+use rustls::pki_types::CertificateDer;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::assert::Expectations;
+use crate::cli::{CheckArgs, ColorChoice, Format};
+use crate::error::{Error, Problem};
+use crate::identity::{self, ClientIdentity, Input};
+
+pub const SERVICE_URL: &str = "SERVICE_URL";
+pub const API_KEY: &str = "API_KEY";
+pub const MTLS_CERT: &str = "MTLS_CERT";
+pub const MTLS_KEY: &str = "MTLS_KEY";
+pub const SERVICE_CA_CERT: &str = "SERVICE_CA_CERT";
+
+/// A snapshot of the environment variables heartbeat reads; tests and the demo build one by hand.
+#[derive(Default)]
+pub struct Environment {
+    vars: HashMap<String, String>,
+}
+
+impl Environment {
+    /// Reads the process environment (the one place that does).
+    pub fn from_process() -> Self {
+        let names = [
+            SERVICE_URL,
+            API_KEY,
+            MTLS_CERT,
+            MTLS_KEY,
+            SERVICE_CA_CERT,
+            "NO_COLOR",
+            "TERM",
+        ];
+        let vars = names
+            .iter()
+            .filter_map(|name| {
+                std::env::var(name)
+                    .ok()
+                    .map(|value| (name.to_string(), value))
+            })
+            .collect();
+        Self { vars }
+    }
+
+    /// Builds an environment from pairs.
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, String)>) -> Self {
+        Self {
+            vars: pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.vars
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.trim().is_empty())
+    }
+
+    /// Decides whether to colour output: `auto` colours a terminal unless `NO_COLOR` is set or `TERM` is dumb.
+    pub fn use_color(&self, choice: ColorChoice, is_terminal: bool) -> bool {
+        match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                is_terminal
+                    && !self.vars.contains_key("NO_COLOR")
+                    && self.vars.get("TERM").is_none_or(|t| t != "dumb")
+            }
+        }
+    }
+}
+
+/// Everything one check needs, validated.
+#[derive(Debug)]
+pub struct CheckConfig {
+    pub url: Url,
+    pub api_key: SecretString,
+    pub api_key_header: HeaderName,
+    pub request_id_header: HeaderName,
+    pub identity: ClientIdentity,
+    pub roots: RootCertStore,
+    pub expectations: Expectations,
+    pub retry: RetryPolicy,
+    pub follow_redirects: bool,
+    pub max_body: u64,
+    pub cert_warn_days: u32,
+    pub output: OutputOptions,
+    /// Days until the client certificate expires, at load time.
+    pub cert_days_left: i64,
+    /// Every secret value in the forms it was given, so server text that echoes one can be redacted.
+    pub secrets: Vec<SecretString>,
+}
+
+/// How often and how long to try.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub attempts: u32,
+    pub delay: Duration,
+    pub timeout: Duration,
+    pub deadline: Option<Duration>,
+}
+
+/// Where and how the result is written.
+#[derive(Debug, Clone)]
+pub struct OutputOptions {
+    pub format: Format,
+    pub junit: Option<PathBuf>,
+    pub quiet: bool,
+    pub color: bool,
+}
+
+impl CheckConfig {
+    /// Validates flags and environment together; returns every problem at once.
+    pub fn load(args: &CheckArgs, env: &Environment, color: bool) -> Result<Self, Error> {
+        let mut problems = Vec::new();
+        let url = collect(&mut problems, url(args, env));
+        let api_key = collect(
+            &mut problems,
+            required(env, API_KEY, "the API key for this environment"),
+        );
+        let api_key_header = collect(
+            &mut problems,
+            header_name("--api-key-header", &args.api_key_header),
+        );
+        let request_id_header = collect(
+            &mut problems,
+            header_name("--request-id-header", &args.request_id_header),
+        );
+        let cert = input(env, MTLS_CERT, "--cert", &args.cert);
+        let key = input(env, MTLS_KEY, "--key", &args.key);
+        let identity = match (cert, key) {
+            (Ok(cert), Ok(key)) => ClientIdentity::load(cert.as_pair(), key.as_pair())
+                .map_err(|mut p| problems.append(&mut p))
+                .ok(),
+            (cert, key) => {
+                problems.extend(cert.err().into_iter().chain(key.err()));
+                None
+            }
+        };
+        let now = SystemTime::now();
+        if let Some(problem) = identity
+            .as_ref()
+            .and_then(|i| i.facts.validity_problem(MTLS_CERT, now))
+        {
+            problems.push(problem);
+        }
+        let roots = collect(&mut problems, roots(args, env));
+        let expectations = collect(
+            &mut problems,
+            Expectations::new(&args.expect_status, &args.expect_json, &args.expect_body),
+        );
+        if args.deadline.is_some_and(|d| d.is_zero()) {
+            problems.push(Problem::new("--deadline", "must be more than zero"));
+        }
+        if args.timeout.is_zero() {
+            problems.push(Problem::new("--timeout", "must be more than zero"));
+        }
+        match (
+            url,
+            api_key,
+            api_key_header,
+            request_id_header,
+            identity,
+            roots,
+            expectations,
+        ) {
+            (
+                Some(url),
+                Some(api_key),
+                Some(api_key_header),
+                Some(request_id_header),
+                Some(identity),
+                Some(roots),
+                Some(expectations),
+            ) if problems.is_empty() => {
+                let cert_days_left = identity.facts.days_left(now);
+                Ok(Self {
+                    secrets: secrets(env, &api_key),
+                    url,
+                    api_key,
+                    api_key_header,
+                    request_id_header,
+                    identity,
+                    roots,
+                    expectations,
+                    retry: RetryPolicy {
+                        attempts: args.attempts,
+                        delay: args.retry_delay,
+                        timeout: args.timeout,
+                        deadline: args.deadline,
+                    },
+                    follow_redirects: args.follow_redirects,
+                    max_body: args.max_body,
+                    cert_warn_days: args.cert_warn_days,
+                    output: OutputOptions {
+                        format: args.format,
+                        junit: args.junit.clone(),
+                        quiet: args.quiet,
+                        color,
+                    },
+                    cert_days_left,
+                })
+            }
+            _ => Err(Error::Config(problems)),
+        }
+    }
+}
+
+fn collect<T>(problems: &mut Vec<Problem>, result: Result<T, Problem>) -> Option<T> {
+    result.map_err(|p| problems.push(p)).ok()
+}
+
+fn required(env: &Environment, name: &str, what: &str) -> Result<SecretString, Problem> {
+    env.get(name)
+        .map(|v| SecretString::from(v.to_string()))
+        .ok_or_else(|| Problem::new(name, format!("is not set ({what})")))
+}
+
+fn url(args: &CheckArgs, env: &Environment) -> Result<Url, Problem> {
+    let (name, text) = match &args.url {
+        Some(text) => ("--url", text.as_str()),
+        None => (
+            SERVICE_URL,
+            env.get(SERVICE_URL).ok_or_else(|| {
+                Problem::new(
+                    SERVICE_URL,
+                    "is not set (the URL to check); set it or pass --url",
+                )
+            })?,
+        ),
+    };
+    let url = Url::parse(text.trim()).map_err(|e| {
+        Problem::new(
+            name,
+            format!("is not a valid URL ({e}); write it like https://host/v1/persons"),
+        )
+    })?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" => Err(Problem::new(name, "uses http: mutual TLS needs https://")),
+        other => Err(Problem::new(
+            name,
+            format!("has scheme {other:?}; use https://"),
+        )),
+    }
+}
+
+fn header_name(flag: &str, text: &str) -> Result<HeaderName, Problem> {
+    HeaderName::from_bytes(text.as_bytes())
+        .map_err(|_| Problem::new(flag, "is not a valid HTTP header name"))
+}
+
+/// A certificate or key input, named as the user set it.
+struct NamedInput {
+    name: &'static str,
+    input: Input,
+}
+
+impl NamedInput {
+    fn as_pair(&self) -> (&str, &Input) {
+        (self.name, &self.input)
+    }
+}
+
+fn input(
+    env: &Environment,
+    var: &'static str,
+    flag: &'static str,
+    path: &Option<PathBuf>,
+) -> Result<NamedInput, Problem> {
+    match (path, env.get(var)) {
+        (Some(path), _) => Ok(NamedInput {
+            name: flag,
+            input: Input::File(path.clone()),
+        }),
+        (None, Some(value)) => Ok(NamedInput {
+            name: var,
+            input: Input::Value(SecretString::from(value.to_string())),
+        }),
+        (None, None) => Err(Problem::new(
+            var,
+            format!(
+                "is not set (base64 of a PEM file, PEM, or a file path); set it or pass {flag}"
+            ),
+        )),
+    }
+}
+
+fn roots(args: &CheckArgs, env: &Environment) -> Result<RootCertStore, Problem> {
+    let extra: Vec<CertificateDer<'static>> = match (&args.ca_cert, env.get(SERVICE_CA_CERT)) {
+        (Some(path), _) => ca_certs("--ca-cert", &Input::File(path.clone()))?,
+        (None, Some(value)) => ca_certs(
+            SERVICE_CA_CERT,
+            &Input::Value(SecretString::from(value.to_string())),
+        )?,
+        (None, None) => Vec::new(),
+    };
+    let name = if args.ca_cert.is_some() {
+        "--ca-cert"
+    } else {
+        SERVICE_CA_CERT
+    };
+    identity::root_store(name, &extra)
+}
+
+fn ca_certs(name: &str, input: &Input) -> Result<Vec<CertificateDer<'static>>, Problem> {
+    let pem = identity::read_pem(name, input)?;
+    identity::parse_certificates(name, &pem)
+}
+
+/// Lists the secret values as given and in the forms a server might echo them.
+fn secrets(env: &Environment, api_key: &SecretString) -> Vec<SecretString> {
+    let mut secrets = vec![api_key.clone()];
+    for name in [MTLS_CERT, MTLS_KEY] {
+        if let Some(value) = env.get(name) {
+            secrets.push(SecretString::from(value.trim().to_string()));
+        }
+    }
+    secrets.retain(|s| s.expose_secret().len() >= 4);
+    secrets
+}

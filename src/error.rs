@@ -1,0 +1,248 @@
+//! The error taxonomy in one place: what can go wrong, which exit code it means, and the hint a user needs
+//! to act on it. Every other module returns these values; only `main` prints them.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// The process exit codes, documented in `--help` and the README.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitCode {
+    /// The API answered as expected.
+    Healthy = 0,
+    /// The API answered, but not as expected (status, assertion, redirect, body too large).
+    Unhealthy = 1,
+    /// Invalid usage or configuration; nothing was sent.
+    Usage = 2,
+    /// No answer: DNS, connection refused or reset, timeout.
+    NoAnswer = 3,
+    /// TLS failure: server certificate not trusted or invalid, or our client certificate refused.
+    Tls = 4,
+}
+
+impl ExitCode {
+    /// Returns the number the process exits with.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+/// The exit-code table as a literal, so `--help` texts can `concat!` it.
+#[macro_export]
+macro_rules! exit_codes_text {
+    () => {
+        "Exit codes:
+  0  healthy: the API answered as expected
+  1  unhealthy: the API answered, but not as expected (status, assertion, redirect, body too large)
+  2  invalid usage or configuration: nothing was sent
+  3  no answer: DNS failure, connection refused or reset, timeout
+  4  TLS failure: server certificate not trusted or invalid, or our client certificate refused"
+    };
+}
+
+/// The table printed under `--help`.
+pub const EXIT_CODES_HELP: &str = exit_codes_text!();
+
+/// Why one attempt at the API failed. The class decides the exit code, the hint and whether waiting can heal it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureClass {
+    UnexpectedStatus,
+    Unauthorized,
+    Forbidden,
+    Assertion,
+    Redirect,
+    BodyTooLarge,
+    ClientCertRejected,
+    ServerCertInvalid,
+    TlsHandshake,
+    Dns,
+    ConnectionRefused,
+    ConnectionReset,
+    Timeout,
+}
+
+impl FailureClass {
+    /// Names the class in JSON and JUnit output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UnexpectedStatus => "unexpected_status",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
+            Self::Assertion => "assertion",
+            Self::Redirect => "redirect",
+            Self::BodyTooLarge => "body_too_large",
+            Self::ClientCertRejected => "client_certificate_rejected",
+            Self::ServerCertInvalid => "server_certificate_invalid",
+            Self::TlsHandshake => "tls_handshake",
+            Self::Dns => "dns",
+            Self::ConnectionRefused => "connection_refused",
+            Self::ConnectionReset => "connection_reset",
+            Self::Timeout => "timeout",
+        }
+    }
+
+    /// Maps the class to the process exit code.
+    pub fn exit_code(self) -> ExitCode {
+        match self {
+            Self::UnexpectedStatus
+            | Self::Unauthorized
+            | Self::Forbidden
+            | Self::Assertion
+            | Self::Redirect
+            | Self::BodyTooLarge => ExitCode::Unhealthy,
+            Self::ClientCertRejected | Self::ServerCertInvalid | Self::TlsHandshake => {
+                ExitCode::Tls
+            }
+            Self::Dns | Self::ConnectionRefused | Self::ConnectionReset | Self::Timeout => {
+                ExitCode::NoAnswer
+            }
+        }
+    }
+
+    /// Tells whether another attempt could succeed; credentials and certificates do not heal by waiting.
+    pub fn is_retryable(self) -> bool {
+        !matches!(
+            self,
+            Self::Unauthorized
+                | Self::Forbidden
+                | Self::ClientCertRejected
+                | Self::ServerCertInvalid
+                | Self::Redirect
+        )
+    }
+
+    /// Gives the one-line hint printed under a failed verdict.
+    pub fn hint(self) -> &'static str {
+        match self {
+            Self::UnexpectedStatus => {
+                "the API answered with an unexpected status: search its logs (Sentry) for the request id"
+            }
+            Self::Unauthorized => {
+                "the API did not accept the API key: check API_KEY belongs to this environment"
+            }
+            Self::Forbidden => {
+                "the API key is valid but not allowed here: check the consumer's access for this path"
+            }
+            Self::Assertion => {
+                "the API answered but not with the expected content: compare the body with --expect-json/--expect-body"
+            }
+            Self::Redirect => {
+                "the API redirected: point SERVICE_URL at the final address, or pass --follow-redirects (same origin only)"
+            }
+            Self::BodyTooLarge => {
+                "the answer is larger than --max-body: raise the limit or check a smaller resource"
+            }
+            Self::ClientCertRejected => {
+                "the server did not accept the client certificate: check MTLS_CERT is signed by this environment's CA and not expired"
+            }
+            Self::ServerCertInvalid => {
+                "the server's certificate is not trusted or not valid for this host: check SERVICE_URL, or set SERVICE_CA_CERT to the server's private CA"
+            }
+            Self::TlsHandshake => {
+                "the TLS handshake failed: check the server speaks TLS 1.2 or 1.3 on this port"
+            }
+            Self::Dns => "the host name did not resolve: check SERVICE_URL",
+            Self::ConnectionRefused => {
+                "nothing accepted the connection: check SERVICE_URL's host and port, and that the service is up"
+            }
+            Self::ConnectionReset => {
+                "the connection was closed before an answer: check the service and any proxy in front of it"
+            }
+            Self::Timeout => {
+                "no answer in time: the service may be down or slow; raise --timeout if it is known to be slow"
+            }
+        }
+    }
+}
+
+/// One invalid or missing input, named without its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The input's name, as a user sets it (`MTLS_KEY`, `--timeout`).
+    pub input: String,
+    /// What is wrong and what to do; never contains the input's value when it is secret.
+    pub message: String,
+}
+
+impl Problem {
+    /// Builds a problem for the named input.
+    pub fn new(input: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            input: input.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.input, self.message)
+    }
+}
+
+/// Everything that stops heartbeat before or outside a check verdict.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("invalid configuration ({} problem{}):\n{}", .0.len(), if .0.len() == 1 { "" } else { "s" }, list(.0))]
+    Config(Vec<Problem>),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("writing {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Usage(String),
+    #[error("the demo did not behave as expected: {0}")]
+    Demo(String),
+}
+
+fn list(problems: &[Problem]) -> String {
+    let lines: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
+    lines.join("\n")
+}
+
+impl Error {
+    /// Maps the error to the process exit code.
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Self::Config(_) | Self::Usage(_) | Self::Write { .. } | Self::Io { .. } => {
+                ExitCode::Usage
+            }
+            Self::Demo(_) => ExitCode::Unhealthy,
+        }
+    }
+
+    /// Gives the hint printed under the error.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            Self::Config(_) => Some(
+                "nothing was sent; set the inputs named above (see `heartbeat check --help`) and run again",
+            ),
+            Self::Write { .. } => Some("check the directory exists and is writable"),
+            _ => None,
+        }
+    }
+
+    /// Writes the error once, as `heartbeat: error: …` with its hint under it.
+    pub fn report(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        writeln!(out, "heartbeat: error: {self}")?;
+        match self.hint() {
+            Some(hint) => writeln!(out, "  hint: {hint}"),
+            None => Ok(()),
+        }
+    }
+
+    /// Wraps an I/O error with what heartbeat was doing.
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Self::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! Writes a check's progress and result as human text, one JSON object, or JUnit XML, all from the same
+//! `CheckResult`. Text goes to stderr (diagnostics), JSON to stdout (data), JUnit to a file.
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use anstyle::{AnsiColor, Style};
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use serde_json::json;
+
+use crate::identity::rfc3339;
+use crate::probe::{Attempt, CheckResult};
+
+/// Human-readable progress and verdict.
+pub struct TextReport {
+    color: bool,
+    quiet: bool,
+}
+
+const GREEN: Style = AnsiColor::Green.on_default().bold();
+const RED: Style = AnsiColor::Red.on_default().bold();
+const YELLOW: Style = AnsiColor::Yellow.on_default().bold();
+
+impl TextReport {
+    /// Builds the text report; `quiet` keeps only the verdict of a failed check.
+    pub fn new(color: bool, quiet: bool) -> Self {
+        Self { color, quiet }
+    }
+
+    fn paint(&self, style: Style, text: &str) -> String {
+        if self.color {
+            format!("{style}{text}{style:#}")
+        } else {
+            text.to_string()
+        }
+    }
+
+    /// Writes the line that opens a check.
+    pub fn start(&self, out: &mut dyn Write, url: &str) -> io::Result<()> {
+        if self.quiet {
+            return Ok(());
+        }
+        writeln!(out, "heartbeat: GET {url}")
+    }
+
+    /// Warns when the client certificate expires within `warn_days`.
+    pub fn cert_expiry(
+        &self,
+        out: &mut dyn Write,
+        days_left: i64,
+        warn_days: u32,
+        not_after: i64,
+    ) -> io::Result<()> {
+        if self.quiet || days_left >= i64::from(warn_days) {
+            return Ok(());
+        }
+        let label = self.paint(YELLOW, "warning");
+        let plural = if days_left == 1 { "" } else { "s" };
+        writeln!(
+            out,
+            "heartbeat: {label}: the client certificate expires in {days_left} day{plural} ({}); issue a new one soon",
+            rfc3339(not_after)
+        )
+    }
+
+    /// Writes one attempt's line.
+    pub fn attempt(
+        &self,
+        out: &mut dyn Write,
+        attempt: &Attempt,
+        max: u32,
+        next: Option<Duration>,
+    ) -> io::Result<()> {
+        if self.quiet {
+            return Ok(());
+        }
+        let status = attempt
+            .status
+            .map_or("no answer".to_string(), |s| s.to_string());
+        let what = attempt
+            .failure
+            .as_ref()
+            .map_or("ok", |f| f.message.as_str());
+        let then = next
+            .map(|d| format!("; retrying in {}", humantime::format_duration(d)))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "  attempt {}/{max}: {status} in {} ms: {what}{then} (request id {})",
+            attempt.number,
+            attempt.latency.as_millis(),
+            attempt.request_id
+        )
+    }
+
+    /// Writes the verdict, with everything needed to act on a failure.
+    pub fn verdict(&self, out: &mut dyn Write, result: &CheckResult) -> io::Result<()> {
+        let Some(last) = result.attempts.last() else {
+            return Ok(());
+        };
+        let Some(failure) = &last.failure else {
+            if self.quiet {
+                return Ok(());
+            }
+            let status = last.status.unwrap_or_default();
+            let label = self.paint(GREEN, "healthy");
+            return writeln!(
+                out,
+                "heartbeat: {label}: {status} in {} ms (attempt {} of {}, request id {})",
+                last.latency.as_millis(),
+                last.number,
+                result.max_attempts,
+                last.request_id
+            );
+        };
+        writeln!(
+            out,
+            "heartbeat: {}: {}",
+            self.paint(RED, "unhealthy"),
+            failure.message
+        )?;
+        writeln!(out, "  url:         {}", result.url)?;
+        if let Some(message) = &failure.user_message {
+            writeln!(out, "  userMessage: {message}")?;
+        }
+        if let Some(excerpt) = &failure.excerpt {
+            writeln!(out, "  body:        {excerpt}")?;
+        }
+        writeln!(out, "  request id:  {}", last.request_id)?;
+        let stopped = result
+            .stopped
+            .as_deref()
+            .map(|s| format!(" ({s})"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "  attempts:    {} of {}{stopped}",
+            result.attempts.len(),
+            result.max_attempts
+        )?;
+        writeln!(out, "  hint: {}", failure.class.hint())
+    }
+}
+
+/// Builds the JSON result object; it holds no secret, only what the text report shows.
+pub fn json(result: &CheckResult) -> serde_json::Value {
+    let last = result.attempts.last();
+    let failure = result.failure();
+    json!({
+        "verdict": if failure.is_some() { "unhealthy" } else { "healthy" },
+        "class": failure.map(|f| f.class.as_str()),
+        "exit_code": result.exit_code().code(),
+        "url": result.url,
+        "status": last.and_then(|a| a.status),
+        "message": failure.map(|f| f.message.as_str()),
+        "user_message": failure.and_then(|f| f.user_message.as_deref()),
+        "body_excerpt": failure.and_then(|f| f.excerpt.as_deref()),
+        "request_id": last.map(|a| a.request_id.as_str()),
+        "elapsed_ms": result.elapsed.as_millis() as u64,
+        "stopped": result.stopped,
+        "cert_days_left": result.cert_days_left,
+        "attempts": result.attempts.iter().map(|a| json!({
+            "number": a.number,
+            "status": a.status,
+            "latency_ms": a.latency.as_millis() as u64,
+            "request_id": a.request_id,
+            "class": a.failure.as_ref().map(|f| f.class.as_str()),
+            "message": a.failure.as_ref().map(|f| f.message.as_str()),
+        })).collect::<Vec<_>>(),
+        "version": env!("CARGO_PKG_VERSION"),
+    })
+}
+
+/// Writes the result as JUnit XML: one suite, one test case, a `<failure>` when unhealthy.
+pub fn junit(result: &CheckResult, out: impl Write) -> Result<(), quick_junit::SerializeError> {
+    let status = match result.failure() {
+        None => TestCaseStatus::success(),
+        Some(failure) => {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status
+                .set_message(failure.message.clone())
+                .set_type(failure.class.as_str());
+            let mut details: Vec<String> = result
+                .attempts
+                .iter()
+                .map(|a| {
+                    format!(
+                        "attempt {}: status {}, {} ms, request id {}: {}",
+                        a.number,
+                        a.status.map_or("none".into(), |s| s.to_string()),
+                        a.latency.as_millis(),
+                        a.request_id,
+                        a.failure.as_ref().map_or("ok", |f| f.message.as_str())
+                    )
+                })
+                .collect();
+            details.extend(
+                failure
+                    .user_message
+                    .as_ref()
+                    .map(|m| format!("userMessage: {m}")),
+            );
+            details.extend(failure.excerpt.as_ref().map(|b| format!("body: {b}")));
+            details.push(format!("hint: {}", failure.class.hint()));
+            status.set_description(details.join("\n"));
+            status
+        }
+    };
+    let mut case = TestCase::new(format!("GET {}", result.url), status);
+    case.set_classname("heartbeat.check")
+        .set_time(result.elapsed);
+    let mut suite = TestSuite::new("heartbeat");
+    suite.set_time(result.elapsed).add_test_case(case);
+    let mut report = Report::new("heartbeat");
+    report.set_time(result.elapsed).add_test_suite(suite);
+    report.serialize(out)
+}
