@@ -34,7 +34,7 @@ impl JsonExpectation {
                 let equals = serde_json::from_str(right)
                     .unwrap_or_else(|_| Value::String(right.to_string()));
                 return Ok(Self {
-                    source: text.to_string(),
+                    source: left.to_string(),
                     path,
                     equals: Some(equals),
                 });

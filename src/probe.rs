@@ -443,13 +443,16 @@ fn classify(error: &reqwest::Error) -> Failure {
     }
 }
 
+/// Finds a rustls error behind a cause. io::Error hides its payload from `source()`, and connectors nest
+/// io::Errors, so look inside each layer.
 fn tls_cause<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
-    cause.downcast_ref::<rustls::Error>().or_else(|| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-    })
+    let mut current: &(dyn std::error::Error + 'static) = cause;
+    loop {
+        if let Some(tls) = current.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        current = current.downcast_ref::<std::io::Error>()?.get_ref()?;
+    }
 }
 
 fn classify_tls(error: &rustls::Error) -> Failure {
@@ -457,7 +460,7 @@ fn classify_tls(error: &rustls::Error) -> Failure {
     match error {
         rustls::Error::InvalidCertificate(why) => Failure::new(
             FailureClass::ServerCertInvalid,
-            format!("the server's certificate was refused: {why:?}"),
+            format!("the server's certificate was refused: {why}"),
         ),
         rustls::Error::AlertReceived(
             alert @ (Alert::BadCertificate

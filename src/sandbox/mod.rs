@@ -45,6 +45,8 @@ pub struct Record {
     pub path: String,
     pub status: u16,
     pub api_key_sent: bool,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
     pub client: Option<String>,
 }
 
@@ -180,10 +182,13 @@ async fn handle(
     let query = query
         .map(|u| u.query_pairs().into_owned().collect())
         .unwrap_or_default();
-    let api_key = request
-        .headers()
-        .get("x-api-key")
-        .and_then(|v| v.to_str().ok());
+    let header = |name| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v: &hyper::header::HeaderValue| v.to_str().ok())
+    };
+    let api_key = header("x-api-key");
     let reply = shared.routes.reply(&routes::Request {
         path: uri.path(),
         query,
@@ -194,6 +199,8 @@ async fn handle(
         path: uri.to_string(),
         status,
         api_key_sent: api_key.is_some(),
+        user_agent: header("user-agent").map(str::to_string),
+        request_id: header("x-request-id").map(str::to_string),
         client: client.clone(),
     };
     let mut reply = reply;

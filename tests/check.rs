@@ -1,0 +1,732 @@
+//! `heartbeat check` end to end: the binary against the in-process sandbox on 127.0.0.1, one scenario a test.
+//! Every run goes through `common::check`, which also asserts that no secret reached any output.
+
+mod common;
+
+use common::*;
+use heartbeat::sandbox::pki::{Pki, SERVER_NAMES};
+
+const PERSONS: &str = "/v1/persons?first_name=Ada";
+/// Quick retries, so failing scenarios stay fast.
+const FAST: [&str; 2] = ["--retry-delay", "50ms"];
+
+fn class(checked: &Checked) -> String {
+    checked.json()["class"]
+        .as_str()
+        .unwrap_or("none")
+        .to_string()
+}
+
+#[test]
+fn healthy_with_a_generated_ec_v3_certificate() {
+    let sandbox = sandbox();
+    let run = check(&vars(&sandbox, PERSONS), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json = run.json();
+    assert_eq!(json["verdict"], "healthy");
+    assert_eq!(json["status"], 200);
+    assert_eq!(json["attempts"].as_array().unwrap().len(), 1);
+    assert!(json["cert_days_left"].as_i64().unwrap() >= 363);
+    assert!(run.stderr.contains("healthy: 200"), "{}", run.stderr);
+    let records = sandbox.records();
+    assert_eq!(records.len(), 1);
+    assert!(records[0].api_key_sent);
+    assert_eq!(
+        records[0].client.as_deref(),
+        Some("CN=heartbeat-sandbox-client")
+    );
+    let junit = run.junit.expect("a JUnit file");
+    assert!(
+        junit.contains("<testcase name=\"GET https://127.0.0.1:") && !junit.contains("<failure"),
+        "{junit}"
+    );
+}
+
+#[test]
+fn healthy_with_the_teams_v1_certificate_and_pkcs1_key() {
+    let sandbox = fixture_sandbox();
+    let run = check(
+        &sandbox.environment(PERSONS, &fixture_pair("client-v1")),
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        sandbox.records()[0].client.as_deref(),
+        Some("CN=heartbeat-fixture-v1")
+    );
+}
+
+#[test]
+fn healthy_with_an_rsa_v3_certificate() {
+    let sandbox = fixture_sandbox();
+    let run = check(
+        &sandbox.environment(PERSONS, &fixture_pair("client-v3-rsa")),
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
+fn certificate_and_key_as_raw_pem_or_file_paths() {
+    let sandbox = sandbox();
+    let client = &sandbox.pki().client;
+    let raw = with(
+        with(
+            vars(&sandbox, PERSONS),
+            "MTLS_CERT",
+            client.cert_pem.clone(),
+        ),
+        "MTLS_KEY",
+        client.key_pem.to_string(),
+    );
+    assert_eq!(check(&raw, &[]).code, 0);
+
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("c.pem"), dir.path().join("k.pem"));
+    std::fs::write(&cert, &client.cert_pem).unwrap();
+    std::fs::write(&key, client.key_pem.as_bytes()).unwrap();
+    let env_paths = with(
+        with(vars(&sandbox, PERSONS), "MTLS_CERT", cert.to_str().unwrap()),
+        "MTLS_KEY",
+        key.to_str().unwrap(),
+    );
+    assert_eq!(check(&env_paths, &[]).code, 0);
+    let flags = without(vars(&sandbox, PERSONS), &["MTLS_CERT", "MTLS_KEY"]);
+    let run = check(
+        &flags,
+        &[
+            "--cert",
+            cert.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
+fn every_missing_variable_is_listed_at_once_and_nothing_is_sent() {
+    let run = check(&[], &[]);
+    assert_eq!(run.code, 2);
+    for name in ["SERVICE_URL", "API_KEY", "MTLS_CERT", "MTLS_KEY"] {
+        assert!(
+            run.stderr.contains(&format!("{name}: is not set")),
+            "{name} missing from:\n{}",
+            run.stderr
+        );
+    }
+    assert!(
+        run.stderr.contains("4 problems") && run.stderr.contains("nothing was sent"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty() && run.junit.is_none());
+}
+
+#[test]
+fn bad_base64_names_the_variable_and_position_and_sends_nothing() {
+    let sandbox = sandbox();
+    let run = check(
+        &with(
+            vars(&sandbox, PERSONS),
+            "MTLS_KEY",
+            "TUlJRXZ%SENTINEL-base64-body-never-print",
+        ),
+        &[],
+    );
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("MTLS_KEY: not PEM, not an existing file, and not valid base64 (unexpected character at position 8)"), "{}", run.stderr);
+    assert!(!run.stderr.contains("SENTINEL-base64"), "{}", run.stderr);
+    assert_eq!(sandbox.connections(), 0);
+}
+
+#[test]
+fn garbage_pem_is_refused_without_echoing_it() {
+    let sandbox = sandbox();
+    let garbage =
+        "-----BEGIN CERTIFICATE-----\nSENTINEL-garbage-pem-line!!\n-----END CERTIFICATE-----\n";
+    let run = check(
+        &with(vars(&sandbox, PERSONS), "MTLS_CERT", b64(garbage)),
+        &[],
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("MTLS_CERT: is not valid PEM"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("SENTINEL-garbage"));
+    assert_eq!(sandbox.connections(), 0);
+}
+
+#[test]
+fn a_key_from_another_pair_is_detected_before_sending() {
+    let sandbox = sandbox();
+    let other = sandbox.pki().issue_client("other", -1, 30).unwrap();
+    let run = check(
+        &with(vars(&sandbox, PERSONS), "MTLS_KEY", b64(&other.key_pem)),
+        &[],
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("MTLS_CERT and MTLS_KEY: the private key does not belong to the certificate"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(sandbox.connections(), 0);
+}
+
+#[test]
+fn an_expired_client_certificate_fails_with_its_dates_and_sends_nothing() {
+    let sandbox = sandbox();
+    let expired = sandbox.pki().issue_client("expired", -60, -2).unwrap();
+    let run = check(&sandbox.environment(PERSONS, &expired), &[]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("MTLS_CERT: the client certificate expired on 20"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(sandbox.connections(), 0);
+}
+
+#[test]
+fn a_certificate_near_expiry_warns_with_the_days_left() {
+    let sandbox = sandbox();
+    let short = sandbox.pki().issue_client("short-lived", -1, 10).unwrap();
+    let run = check(&sandbox.environment(PERSONS, &short), &[]);
+    assert_eq!(run.code, 0);
+    // Ten days from issuing, counted in whole days a moment later: 9, or 10 within the same second.
+    let days = run.json()["cert_days_left"].as_i64().unwrap();
+    assert!(days == 9 || days == 10, "{days}");
+    assert!(
+        run.stderr.contains(&format!(
+            "warning: the client certificate expires in {days} days"
+        )),
+        "{}",
+        run.stderr
+    );
+    let quiet = check(
+        &sandbox.environment(PERSONS, &short),
+        &["--cert-warn-days", "5"],
+    );
+    assert!(!quiet.stderr.contains("warning"), "{}", quiet.stderr);
+}
+
+#[test]
+fn an_untrusted_server_ca_is_a_tls_failure_and_not_retried() {
+    let sandbox = sandbox();
+    let run = check(
+        &without(vars(&sandbox, PERSONS), &["SERVICE_CA_CERT"]),
+        &FAST,
+    );
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert_eq!(class(&run), "server_certificate_invalid");
+    assert_eq!(run.json()["attempts"].as_array().unwrap().len(), 1);
+    assert!(
+        run.stderr.contains("UnknownIssuer") && run.stderr.contains("SERVICE_CA_CERT"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_hostname_mismatch_is_a_tls_failure() {
+    let sandbox = sandbox_with(Pki::generate(&["api.other.test"]).unwrap());
+    let run = check(&vars(&sandbox, PERSONS), &FAST);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert_eq!(class(&run), "server_certificate_invalid");
+    assert!(
+        run.stderr
+            .contains("certificate not valid for name \"127.0.0.1\""),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_client_certificate_from_another_ca_is_refused_by_the_server() {
+    let sandbox = sandbox();
+    let stranger = Pki::generate(&SERVER_NAMES).unwrap();
+    let run = check(&sandbox.environment(PERSONS, &stranger.client), &FAST);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert_eq!(class(&run), "client_certificate_rejected");
+    assert!(
+        run.stderr
+            .contains("check MTLS_CERT is signed by this environment's CA"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.json()["attempts"].as_array().unwrap().len(), 1);
+    assert!(sandbox.records().is_empty());
+}
+
+#[test]
+fn a_wrong_api_key_gets_401_with_user_message_after_one_attempt() {
+    let sandbox = sandbox();
+    let run = check(
+        &with(
+            vars(&sandbox, PERSONS),
+            "API_KEY",
+            "SENTINEL-wrong-key-never-print",
+        ),
+        &FAST,
+    );
+    assert_eq!(run.code, 1);
+    assert_eq!(class(&run), "unauthorized");
+    let json = run.json();
+    assert_eq!(json["status"], 401);
+    assert_eq!(
+        json["user_message"],
+        "Unauthorized: check the x-api-key header"
+    );
+    assert!(
+        run.stderr.contains("userMessage: Unauthorized") && run.stderr.contains("check API_KEY"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(sandbox.records().len(), 1);
+}
+
+#[test]
+fn forbidden_is_not_retried() {
+    let sandbox = sandbox();
+    let run = check(&vars(&sandbox, "/fault/forbidden"), &FAST);
+    assert_eq!((run.code, class(&run).as_str()), (1, "forbidden"));
+    assert_eq!(sandbox.records().len(), 1);
+}
+
+#[test]
+fn a_500_then_a_200_heals_by_retrying() {
+    let sandbox = sandbox();
+    let run = check(&vars(&sandbox, "/fault/flap?failures=1&id=heal"), &FAST);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let attempts = run.json()["attempts"].as_array().unwrap().clone();
+    assert_eq!(attempts.len(), 2);
+    assert_eq!(
+        (
+            attempts[0]["status"].as_u64(),
+            attempts[1]["status"].as_u64()
+        ),
+        (Some(500), Some(200))
+    );
+    assert_ne!(attempts[0]["request_id"], attempts[1]["request_id"]);
+    assert!(
+        run.stderr.contains("attempt 1/5: 500") && run.stderr.contains("retrying in 50ms"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_persistent_500_uses_every_attempt_and_shows_the_user_message() {
+    let sandbox = sandbox();
+    let run = check(
+        &vars(&sandbox, "/fault/error"),
+        &["--attempts", "3", "--retry-delay", "10ms"],
+    );
+    assert_eq!(run.code, 1);
+    assert_eq!(sandbox.records().len(), 3);
+    assert!(
+        run.stderr
+            .contains("userMessage: The persons service is unavailable"),
+        "{}",
+        run.stderr
+    );
+    let junit = run.junit.unwrap();
+    assert!(junit.contains("<failure message=\"status 500 Internal Server Error (expected 200)\" type=\"unexpected_status\""), "{junit}");
+}
+
+#[test]
+fn html_that_contains_first_name_is_not_healthy() {
+    let sandbox = sandbox();
+    let run = check(&vars(&sandbox, "/fault/html"), &["--attempts", "1"]);
+    assert_eq!((run.code, class(&run).as_str()), (1, "assertion"));
+    assert!(
+        run.stderr
+            .contains("the body is not JSON (content-type text/html)"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn json_without_first_name_is_not_healthy() {
+    let sandbox = sandbox();
+    let run = check(
+        &vars(&sandbox, "/fault/no-first-name"),
+        &["--attempts", "1"],
+    );
+    assert_eq!((run.code, class(&run).as_str()), (1, "assertion"));
+    assert!(
+        run.stderr.contains("$..firstName selected nothing"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn custom_expectations_replace_the_default() {
+    let sandbox = sandbox();
+    let ok = check(
+        &vars(&sandbox, "/v1/persons?first_name=Grace"),
+        &[
+            "--expect-json",
+            "$.data[0].firstName=Grace",
+            "--expect-json",
+            "$.pagination.count=1",
+        ],
+    );
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    let wrong = check(
+        &vars(&sandbox, "/v1/persons?first_name=Grace"),
+        &[
+            "--attempts",
+            "1",
+            "--expect-json",
+            "$.data[0].firstName=Ada",
+        ],
+    );
+    assert_eq!(wrong.code, 1);
+    assert!(
+        wrong
+            .stderr
+            .contains("$.data[0].firstName is \"Grace\" (expected \"Ada\")"),
+        "{}",
+        wrong.stderr
+    );
+    let status = check(
+        &vars(&sandbox, "/fault/forbidden"),
+        &["--expect-status", "200,403", "--expect-body", "Forbidden"],
+    );
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    let bad = check(
+        &vars(&sandbox, PERSONS),
+        &["--expect-json", "data.firstName"],
+    );
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr
+            .contains("--expect-json: \"data.firstName\" is not an RFC 9535 JSONPath"),
+        "{}",
+        bad.stderr
+    );
+    assert_eq!(sandbox.records().len(), 3);
+}
+
+#[test]
+fn a_body_over_the_cap_fails_and_says_so() {
+    let sandbox = sandbox();
+    let run = check(
+        &vars(&sandbox, "/fault/large?bytes=5000"),
+        &["--attempts", "1", "--max-body", "4KiB"],
+    );
+    assert_eq!((run.code, class(&run).as_str()), (1, "body_too_large"));
+    assert!(
+        run.stderr.contains("larger than --max-body (4096 bytes)"),
+        "{}",
+        run.stderr
+    );
+    let fits = check(
+        &vars(&sandbox, "/fault/large?bytes=5000"),
+        &["--max-body", "8KiB"],
+    );
+    assert_eq!(fits.code, 0, "{}", fits.stderr);
+}
+
+#[test]
+fn a_slow_server_times_out_as_no_answer() {
+    let sandbox = sandbox();
+    let run = check(
+        &vars(&sandbox, "/fault/slow?delay=3s"),
+        &[
+            "--attempts",
+            "2",
+            "--retry-delay",
+            "10ms",
+            "--timeout",
+            "300ms",
+        ],
+    );
+    assert_eq!((run.code, class(&run).as_str()), (3, "timeout"));
+    assert_eq!(run.json()["attempts"].as_array().unwrap().len(), 2);
+    assert!(
+        run.stderr.contains("no complete answer within 300ms"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn the_deadline_caps_the_whole_run() {
+    let sandbox = sandbox();
+    let run = check(
+        &vars(&sandbox, "/fault/error"),
+        &["--attempts", "5", "--retry-delay", "2s", "--deadline", "1s"],
+    );
+    assert_eq!(run.code, 1);
+    assert_eq!(sandbox.records().len(), 1);
+    assert!(
+        run.stderr
+            .contains("not retried: waiting 2s would pass --deadline"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn retry_after_is_honoured_for_429() {
+    let sandbox = sandbox();
+    let run = check(
+        &vars(&sandbox, "/fault/status?code=429&retry_after=1"),
+        &["--attempts", "2", "--retry-delay", "10ms"],
+    );
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("retrying in 1s"), "{}", run.stderr);
+    let far = check(
+        &vars(&sandbox, "/fault/status?code=503&retry_after=30"),
+        &["--attempts", "2", "--deadline", "5s"],
+    );
+    assert!(
+        far.stderr
+            .contains("not retried: waiting 30s would pass --deadline"),
+        "{}",
+        far.stderr
+    );
+}
+
+#[test]
+fn a_refused_connection_is_no_answer() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let sandbox = sandbox();
+    let run = check(
+        &with(
+            vars(&sandbox, PERSONS),
+            "SERVICE_URL",
+            format!("https://127.0.0.1:{port}/v1/persons"),
+        ),
+        &["--attempts", "2", "--retry-delay", "10ms"],
+    );
+    assert_eq!((run.code, class(&run).as_str()), (3, "connection_refused"));
+    assert_eq!(run.json()["attempts"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn a_reset_connection_is_no_answer() {
+    let sandbox = sandbox();
+    let run = check(&vars(&sandbox, "/fault/reset"), &["--attempts", "1"]);
+    assert_eq!(
+        (run.code, class(&run).as_str()),
+        (3, "connection_reset"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn redirects_fail_by_default_and_name_the_location() {
+    let sandbox = sandbox();
+    let run = check(&vars(&sandbox, "/fault/redirect?to=/v1/persons"), &FAST);
+    assert_eq!((run.code, class(&run).as_str()), (1, "redirect"));
+    assert!(
+        run.stderr.contains(&format!(
+            "redirected (302 Found) to {}/v1/persons and --follow-redirects is off",
+            sandbox.url("")
+        )),
+        "{}",
+        run.stderr
+    );
+    let followed = check(
+        &vars(&sandbox, "/fault/redirect?to=/v1/persons"),
+        &["--follow-redirects"],
+    );
+    assert_eq!(followed.code, 0, "{}", followed.stderr);
+}
+
+#[test]
+fn a_cross_origin_redirect_is_never_followed_and_the_other_origin_gets_nothing() {
+    let sandbox = sandbox();
+    let other = common::sandbox();
+    let target = other.url("/v1/persons");
+    let run = check(
+        &vars(&sandbox, &format!("/fault/redirect?to={target}")),
+        &["--follow-redirects", "--attempts", "3"],
+    );
+    assert_eq!((run.code, class(&run).as_str()), (1, "redirect"));
+    assert!(
+        run.stderr
+            .contains("to another origin, which is never followed"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.json()["attempts"].as_array().unwrap().len(), 1);
+    assert_eq!(other.connections(), 0, "the other origin was contacted");
+}
+
+#[test]
+fn a_server_that_echoes_the_api_key_is_redacted() {
+    let sandbox = sandbox();
+    let run = check(&vars(&sandbox, "/fault/echo-key"), &["--attempts", "1"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("rejected request with key [redacted]"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        run.json()["user_message"],
+        "rejected request with key [redacted]"
+    );
+}
+
+#[test]
+fn requests_carry_the_key_user_agent_and_request_id() {
+    let sandbox = sandbox();
+    let run = check(&vars(&sandbox, PERSONS), &[]);
+    let record = &sandbox.records()[0];
+    assert!(record.api_key_sent);
+    assert_eq!(
+        record.user_agent.as_deref(),
+        Some(concat!("heartbeat/", env!("CARGO_PKG_VERSION")))
+    );
+    assert_eq!(
+        record.request_id.as_deref(),
+        run.json()["request_id"].as_str()
+    );
+    assert!(run.stderr.contains(record.request_id.as_deref().unwrap()));
+}
+
+#[test]
+fn header_names_can_be_changed() {
+    let sandbox = sandbox();
+    let run = check(
+        &vars(&sandbox, PERSONS),
+        &[
+            "--api-key-header",
+            "x-other-key",
+            "--request-id-header",
+            "x-correlation-id",
+            "--attempts",
+            "1",
+        ],
+    );
+    assert_eq!(run.code, 1, "the sandbox reads x-api-key only");
+    let record = &sandbox.records()[0];
+    assert!(!record.api_key_sent && record.request_id.is_none());
+}
+
+#[test]
+fn quiet_prints_nothing_when_healthy_and_the_verdict_when_not() {
+    let sandbox = sandbox();
+    let output = heartbeat()
+        .args(["check", "--quiet"])
+        .envs(vars(&sandbox, PERSONS))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert!(output.stdout.is_empty() && output.stderr.is_empty());
+    let output = heartbeat()
+        .args(["check", "-q", "--attempts", "1"])
+        .envs(vars(&sandbox, "/fault/error"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr.starts_with("heartbeat: unhealthy: status 500") && !stderr.contains("attempt 1/1"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn color_follows_the_flag_and_no_color() {
+    let sandbox = sandbox();
+    let output = heartbeat()
+        .args(["check", "--color", "always"])
+        .envs(vars(&sandbox, PERSONS))
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("\u{1b}[1m\u{1b}[32mhealthy"),
+        "{:?}",
+        output.stderr
+    );
+    let output = heartbeat()
+        .args(["check"])
+        .env("NO_COLOR", "1")
+        .envs(vars(&sandbox, PERSONS))
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&output.stderr).contains('\u{1b}'));
+}
+
+#[test]
+fn an_http_url_is_refused_before_sending() {
+    let sandbox = sandbox();
+    let run = check(
+        &with(
+            vars(&sandbox, PERSONS),
+            "SERVICE_URL",
+            "http://127.0.0.1:1/v1/persons",
+        ),
+        &[],
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("SERVICE_URL: uses http: mutual TLS needs https://"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn flags_override_the_environment() {
+    let sandbox = sandbox();
+    let env = with(
+        vars(&sandbox, PERSONS),
+        "SERVICE_URL",
+        "https://127.0.0.1:1/nowhere",
+    );
+    let run = check(&env, &["--url", &sandbox.url(PERSONS)]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    heartbeat()
+        .args(["check", "--timeout", "soon"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("write a duration like 500ms"));
+    heartbeat()
+        .args(["check", "--attempts", "0"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn help_lists_the_exit_codes_and_version_names_the_target() {
+    let help = heartbeat().args(["check", "--help"]).assert().code(0);
+    let text = String::from_utf8(help.get_output().stdout.clone()).unwrap();
+    for line in [
+        "0  healthy",
+        "1  unhealthy",
+        "2  invalid usage",
+        "3  no answer",
+        "4  TLS failure",
+        "MTLS_CERT",
+    ] {
+        assert!(text.contains(line), "{line} missing from help");
+    }
+    heartbeat().arg("--version").assert().code(0).stdout(
+        predicates::str::is_match(r"^heartbeat \d+\.\d+\.\d+ \([a-z0-9_]+-[a-z0-9_-]+\)\n$")
+            .unwrap(),
+    );
+}
