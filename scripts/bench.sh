@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Measures one healthy check as a whole process against nginx (OpenSSL, ssl_verify_client on) on loopback,
+# side by side with the old way (base64 -d to files, then curl --cert --key | grep -q firstName) on the same
+# server in the same run. Prints the median wall time of each, their ratio, and heartbeat's peak RSS.
+# Peak RSS comes from GNU time (%M): a child forked from Python would inherit Python's high-water mark.
+# Usage: scripts/bench.sh [RUNS]   (default 40; needs nginx, curl, openssl, python3, GNU time)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-40}
+. scripts/ensure-packages.sh
+ensure_packages /usr/sbin/nginx=nginx-light curl=curl openssl=openssl /usr/bin/time=time
+
+cargo build --release --quiet
+binary=$PWD/target/release/heartbeat
+nginx=$(command -v nginx || echo /usr/sbin/nginx)
+work=$(mktemp -d)
+trap 'kill "$(cat "$work/nginx.pid" 2>/dev/null)" 2>/dev/null || true; rm -rf "$work"' EXIT
+
+# The team's PKI as their script makes it: RSA-2048, an X.509 v1 client certificate.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/ca.key" -out "$work/ca.pem" -days 2 -subj "/CN=bench CA" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout "$work/server.key" -out "$work/server.csr" -subj "/CN=localhost" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > "$work/san.ext"
+openssl x509 -req -in "$work/server.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial -days 2 -extfile "$work/san.ext" -out "$work/server.pem" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout "$work/client.key" -out "$work/client.csr" -subj "/CN=bench-client" 2>/dev/null
+openssl x509 -req -in "$work/client.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial -days 2 -out "$work/client.pem" 2>/dev/null
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+api_key=bench-$(openssl rand -hex 8)
+cat > "$work/nginx.conf" <<CONF
+daemon on;
+worker_processes 1;
+error_log $work/error.log warn;
+pid $work/nginx.pid;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path $work; proxy_temp_path $work; fastcgi_temp_path $work; uwsgi_temp_path $work; scgi_temp_path $work;
+  server {
+    listen 127.0.0.1:$port ssl;
+    ssl_certificate $work/server.pem;
+    ssl_certificate_key $work/server.key;
+    ssl_client_certificate $work/ca.pem;
+    ssl_verify_client on;
+    location = /v1/persons {
+      default_type application/json;
+      if (\$http_x_api_key != "$api_key") { return 401 '{"userMessage":"Authentication failed"}'; }
+      return 200 '{"data":[{"firstName":"Ada","lastName":"Lovelace"}]}';
+    }
+  }
+}
+CONF
+"$nginx" -p "$work" -e "$work/error.log" -c "$work/nginx.conf"
+sleep 0.3
+
+export SERVICE_URL="https://127.0.0.1:$port/v1/persons?first_name=Ada"
+export API_KEY=$api_key
+MTLS_CERT=$(base64 -w0 "$work/client.pem"); export MTLS_CERT
+MTLS_KEY=$(base64 -w0 "$work/client.key"); export MTLS_KEY
+SERVICE_CA_CERT=$(base64 -w0 "$work/ca.pem"); export SERVICE_CA_CERT
+
+# The old way, as the team's CircleCI step does it (trusting the private CA, as heartbeat does).
+cat > "$work/old.sh" <<'OLD'
+set -eo pipefail
+echo "$MTLS_CERT" | base64 -d > "$WORK/old-client.pem"
+echo "$MTLS_KEY" | base64 -d > "$WORK/old-client.key"
+curl -s --cacert "$WORK/ca.pem" --cert "$WORK/old-client.pem" --key "$WORK/old-client.key" \
+  -H "x-api-key: $API_KEY" "$SERVICE_URL" | grep -q firstName
+OLD
+export WORK=$work
+
+python3 - "$runs" "$binary" "$work/old.sh" <<'PY'
+import os, statistics, subprocess, sys, time
+
+runs, binary, old = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+new_cmd = [binary, "check", "--quiet", "--attempts", "1"]
+old_cmd = ["bash", old]
+
+def once(cmd):
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f"{cmd[0]} failed: {proc.stderr.decode()}")
+    return wall
+
+def peak_rss_kib(cmd):
+    proc = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return int(proc.stderr.decode().strip().splitlines()[-1])
+
+for cmd in (new_cmd, old_cmd):  # warm-up: page cache, nginx worker
+    once(cmd)
+new, old_times = [], []
+for _ in range(runs):  # interleaved, so drift on the machine hits both alike
+    new.append(once(new_cmd))
+    old_times.append(once(old_cmd))
+rss = [peak_rss_kib(new_cmd) for _ in range(5)]
+floor = peak_rss_kib(["/bin/true"])
+
+new_median, old_median = statistics.median(new), statistics.median(old_times)
+print(f"runs: {runs} each, interleaved, against nginx with ssl_verify_client on (RSA-2048, v1 client certificate)")
+print(f"heartbeat check   median {new_median * 1000:7.2f} ms   (min {min(new) * 1000:.2f}, max {max(new) * 1000:.2f})")
+print(f"old way (curl)    median {old_median * 1000:7.2f} ms   (min {min(old_times) * 1000:.2f}, max {max(old_times) * 1000:.2f})")
+print(f"ratio             {new_median / old_median:.2f}x the old way's median wall time (target <= 0.40x)")
+print(f"heartbeat peak RSS {max(rss) / 1024:.2f} MiB (max of 5 runs; target <= 8 MiB; /bin/true measures {floor / 1024:.2f} MiB)")
+PY

@@ -1,0 +1,299 @@
+//! `heartbeat sandbox` and `heartbeat demo` as users run them: a child process, its env file, curl (an
+//! OpenSSL client) with the written certificates, and a clean stop on SIGTERM.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use common::*;
+
+/// A `heartbeat sandbox` child process, stopped on drop.
+struct SandboxProcess {
+    child: Child,
+    url: String,
+}
+
+impl SandboxProcess {
+    fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("heartbeat"))
+            .arg("sandbox")
+            .args(args)
+            .env_clear()
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start heartbeat sandbox");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the sandbox printed its address");
+        let url = line
+            .trim()
+            .strip_prefix("heartbeat sandbox: listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_string();
+        Self { child, url }
+    }
+
+    fn stop(mut self) -> (i32, String) {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let status = self.child.wait().unwrap();
+        let mut stderr = String::new();
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        (status.code().unwrap_or(-1), stderr)
+    }
+}
+
+impl Drop for SandboxProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Reads `export NAME='value'` lines.
+fn read_env(path: &Path) -> Vec<(String, String)> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| {
+            let (name, value) = l.strip_prefix("export ").unwrap().split_once('=').unwrap();
+            (name.to_string(), value.trim_matches('\'').to_string())
+        })
+        .collect()
+}
+
+fn decode(value: &str) -> String {
+    String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(value)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn the_env_file_holds_a_ready_context_and_a_check_with_it_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let env_file = dir.path().join("sb.env");
+    let sandbox = SandboxProcess::start(&[
+        "--write-env",
+        env_file.to_str().unwrap(),
+        "--api-key",
+        "SENTINEL-sandbox-key-never-logged",
+    ]);
+    let vars = read_env(&env_file);
+    let names: Vec<&str> = vars.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "SERVICE_URL",
+            "API_KEY",
+            "MTLS_CERT",
+            "MTLS_KEY",
+            "SERVICE_CA_CERT"
+        ]
+    );
+    assert_eq!(
+        vars[0].1,
+        format!("{}/v1/persons?first_name=Ada", sandbox.url)
+    );
+    assert_eq!(vars[1].1, "SENTINEL-sandbox-key-never-logged");
+    assert!(decode(&vars[2].1).starts_with("-----BEGIN CERTIFICATE-----"));
+    assert!(decode(&vars[3].1).starts_with("-----BEGIN PRIVATE KEY-----"));
+    assert!(decode(&vars[4].1).starts_with("-----BEGIN CERTIFICATE-----"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&env_file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+
+    let binary = assert_cmd::cargo::cargo_bin("heartbeat");
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            ". '{}' && '{}' check --quiet",
+            env_file.display(),
+            binary.display()
+        ))
+        .env_clear()
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+
+    let (code, log) = sandbox.stop();
+    assert_eq!(code, 0);
+    assert!(
+        log.contains(
+            "sandbox: GET /v1/persons?first_name=Ada 200 client=\"CN=heartbeat-sandbox-client\""
+        ),
+        "{log}"
+    );
+    assert!(log.contains("heartbeat sandbox: stopped"), "{log}");
+    assert!(
+        !log.contains("SENTINEL-sandbox-key"),
+        "the key reached the log: {log}"
+    );
+}
+
+#[test]
+fn curl_with_the_written_certificates_gets_json_and_curl_without_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let env_file = dir.path().join("sb.env");
+    let sandbox = SandboxProcess::start(&["--write-env", env_file.to_str().unwrap()]);
+    let vars = read_env(&env_file);
+    let file = |name: &str, value: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, decode(value)).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let (cert, key, ca) = (
+        file("c.pem", &vars[2].1),
+        file("k.pem", &vars[3].1),
+        file("ca.pem", &vars[4].1),
+    );
+    let url = &vars[0].1;
+    let header = format!("x-api-key: {}", vars[1].1);
+    let output = Command::new("curl")
+        .args([
+            "--silent",
+            "--show-error",
+            "--fail",
+            "--cacert",
+            &ca,
+            "--cert",
+            &cert,
+            "--key",
+            &key,
+            "-H",
+            &header,
+            url,
+        ])
+        .output()
+        .expect("curl is installed");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let body: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(body["data"][0]["firstName"], "Ada");
+
+    let refused = Command::new("curl")
+        .args(["--silent", "--cacert", &ca, "-H", &header, url])
+        .output()
+        .unwrap();
+    assert!(
+        !refused.status.success(),
+        "a client without a certificate got an answer"
+    );
+    assert!(refused.stdout.is_empty());
+    let (_, log) = sandbox.stop();
+    assert!(log.contains("TLS handshake refused"), "{log}");
+}
+
+#[test]
+fn a_sandbox_signed_by_the_teams_ca_accepts_their_v1_certificate() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let (ca, key) = (fixtures.join("ca.pem"), fixtures.join("ca.key"));
+    let dir = tempfile::tempdir().unwrap();
+    let env_file = dir.path().join("sb.env");
+    let sandbox = SandboxProcess::start(&[
+        "--ca-cert",
+        ca.to_str().unwrap(),
+        "--ca-key",
+        key.to_str().unwrap(),
+        "--write-env",
+        env_file.to_str().unwrap(),
+    ]);
+    let vars = read_env(&env_file);
+    let output = heartbeat()
+        .args([
+            "check",
+            "--cert",
+            fixtures.join("client-v1.pem").to_str().unwrap(),
+            "--key",
+            fixtures.join("client-v1.key").to_str().unwrap(),
+        ])
+        .env("SERVICE_URL", &vars[0].1)
+        .env("API_KEY", &vars[1].1)
+        .env("SERVICE_CA_CERT", &vars[4].1)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (_, log) = sandbox.stop();
+    assert!(log.contains("client=\"CN=heartbeat-fixture-v1\""), "{log}");
+}
+
+#[test]
+fn a_non_loopback_bind_needs_allow_remote() {
+    heartbeat()
+        .args(["sandbox", "--bind", "0.0.0.0"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "--bind 0.0.0.0 is not a loopback address; pass --allow-remote",
+        ));
+}
+
+#[test]
+fn the_demo_shows_a_green_and_two_red_checks_and_exits_0() {
+    let output = heartbeat()
+        .arg("demo")
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("── 1. a healthy check") && stdout.contains("heartbeat: healthy: 200"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("── 2. the API fails on its side")
+            && stdout.contains("userMessage: The persons service is unavailable"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("── 3. an expired client certificate")
+            && stdout.contains("the client certificate expired on"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("all three checks behaved as expected"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains('\u{1b}'), "no colour when not a terminal");
+}
