@@ -1,0 +1,300 @@
+"""The orb: review rules, packing, schema, lint, and end to end as CircleCI would run it.
+
+The end-to-end tests pack the orb with checksums pinned from a release directory built from the current
+binary, serve that directory over HTTP on 127.0.0.1, start `heartbeat sandbox`, and run the packed
+`heartbeat/check` command's steps with a fake context's environment.
+"""
+
+from __future__ import annotations
+
+import http.server
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+SRC = ROOT / "orb" / "src"
+sys.path.insert(0, str(ROOT / "orb" / "tools"))
+import orbtool  # noqa: E402
+
+TARGET = "x86_64-unknown-linux-musl"
+CACHE_PATHS = [Path("/tmp/heartbeat-cache"), Path("/tmp/heartbeat-cache-key")]
+
+
+# --- static checks ---------------------------------------------------------------------------------------
+
+
+def test_review_rules_pass():
+    assert orbtool.review(SRC) == []
+
+
+def test_review_catches_what_it_should(tmp_path):
+    src = tmp_path / "src"
+    shutil.copytree(SRC, src)
+    command = yaml.safe_load((src / "commands" / "check.yml").read_text())
+    command["steps"].append({"run": {"command": "echo a command that is long enough to need an include file, being over sixty-four characters"}})
+    command["parameters"]["bad-name"] = {"type": "string", "default": "$HOME/x", "description": "d"}
+    (src / "commands" / "check.yml").write_text(yaml.safe_dump(command))
+    (src / "examples" / "example.yml").write_text("usage: {}\n")
+    orb = yaml.safe_load((src / "@orb.yml").read_text())
+    orb["description"] = "short"
+    del orb["display"]["source_url"]
+    (src / "@orb.yml").write_text(yaml.safe_dump(orb))
+    rules = {line.split(":")[0] for line in orbtool.review(src)}
+    assert rules == {"RC001", "RC002", "RC004", "RC005", "RC006", "RC008", "RC009", "RC010", "RC012"}
+
+
+def test_review_checks_the_examples_major_version_on_release_tags(monkeypatch):
+    monkeypatch.setenv("CIRCLE_TAG", "v1.0.0")
+    assert any(line.startswith("RC011") for line in orbtool.review(SRC))
+    monkeypatch.setenv("CIRCLE_TAG", "v0.3.1")
+    assert orbtool.review(SRC) == []
+
+
+def test_pack_inlines_scripts_and_escapes_their_double_angles(tmp_path):
+    orb = orbtool.pack(SRC)
+    run = orb["commands"]["check"]["steps"][1]["run"]
+    assert run["command"] == (SRC / "scripts" / "check.sh").read_text()
+    assert set(orb) >= {"version", "description", "display", "commands", "jobs", "executors", "examples"}
+    src = tmp_path / "src"
+    shutil.copytree(SRC, src)
+    (src / "scripts" / "check.sh").write_text("cat <<EOF\nhi\nEOF\n")
+    assert orbtool.pack(src)["commands"]["check"]["steps"][1]["run"]["command"] == "cat \\<<EOF\nhi\nEOF\n"
+
+
+def test_include_must_be_the_whole_value(tmp_path):
+    src = tmp_path / "src"
+    shutil.copytree(SRC, src)
+    path = src / "commands" / "check.yml"
+    path.write_text(path.read_text().replace("command: <<include(scripts/check.sh)>>", "command: x <<include(scripts/check.sh)>>"))
+    with pytest.raises(ValueError, match="whole value"):
+        orbtool.pack(src)
+
+
+def test_the_job_takes_the_same_parameters_as_the_command():
+    orb = orbtool.pack(SRC)
+    command, job = orb["commands"]["check"], orb["jobs"]["check"]
+    assert set(job["parameters"]) == set(command["parameters"]) | {"image"}
+    for name, spec in command["parameters"].items():
+        assert job["parameters"][name] == spec, name
+    assert job["steps"][0]["check"] == {name: f"<< parameters.{name} >>" for name in command["parameters"]}
+
+
+def test_packed_orb_and_pipelines_match_the_circleci_schema(tmp_path):
+    packed = tmp_path / "orb.yml"
+    packed.write_text(orbtool.dump(orbtool.pack(SRC)))
+    files = [packed, *sorted((ROOT / ".circleci").glob("*.yml"))]
+    proc = subprocess.run(["check-jsonschema", "--builtin-schema", "vendor.circle-ci", *map(str, files)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_yamllint_is_clean():
+    proc = subprocess.run(["yamllint", "--strict", "-c", str(ROOT / "orb" / ".yamllint"), str(SRC)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_shellcheck_is_clean():
+    posix = sorted((SRC / "scripts").glob("*.sh"))
+    proc = subprocess.run(["shellcheck", "--shell=sh", *map(str, posix)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout
+    bash = sorted((ROOT / "scripts").glob("*.sh")) + [ROOT / ".ci" / "run"]
+    proc = subprocess.run(["shellcheck", "--shell=bash", "-x", *map(str, bash)], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout
+
+
+# --- end to end ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def binary(tmp_path_factory):
+    """The current heartbeat binary, stripped so the release archive stays small."""
+    built = Path(os.environ.get("HEARTBEAT_BIN", ROOT / "target" / "debug" / "heartbeat"))
+    assert built.exists(), f"{built} is missing: run cargo build (scripts/test.sh does)"
+    stripped = tmp_path_factory.mktemp("bin") / "heartbeat"
+    subprocess.run(["strip", "-o", str(stripped), str(built)], check=True)
+    return stripped
+
+
+@pytest.fixture(scope="module")
+def version(binary):
+    return subprocess.run([str(binary), "--version"], capture_output=True, text=True, check=True).stdout.split()[1]
+
+
+class ReleaseServer:
+    """Serves a release directory over HTTP on 127.0.0.1 and records what was asked for."""
+
+    def __init__(self, root: Path):
+        requests = self.requests = []
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, directory=str(root), **kwargs)
+
+            def do_GET(self):
+                requests.append(self.path)
+                super().do_GET()
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def archive_downloads(self):
+        return [path for path in self.requests if path.endswith(".tar.gz")]
+
+
+@pytest.fixture
+def release(tmp_path, binary, version):
+    root = tmp_path / "releases"
+    subprocess.run([str(ROOT / "scripts" / "package.sh"), version, TARGET, str(binary), str(root / f"v{version}")], check=True, capture_output=True)
+    server = ReleaseServer(root)
+    yield server, root / f"v{version}"
+    server.httpd.shutdown()
+
+
+def packed_orb(tmp_path: Path, pinned_version: str, sums: str) -> dict:
+    """Packs the orb as a release does: the version and checksums pinned by scripts/pin-orb.sh."""
+    src = tmp_path / "orb-src"
+    shutil.copytree(SRC, src)
+    (tmp_path / "SHA256SUMS").write_text(sums)
+    subprocess.run([str(ROOT / "scripts" / "pin-orb.sh"), pinned_version, str(tmp_path / "SHA256SUMS"), str(src / "scripts" / "install.sh")], check=True)
+    text = orbtool.dump(orbtool.pack(src))
+    (tmp_path / "orb.yml").write_text(text)
+    return yaml.safe_load(text)
+
+
+@pytest.fixture
+def sandbox(tmp_path, binary):
+    env_file = tmp_path / "sb.env"
+    proc = subprocess.Popen([str(binary), "sandbox", "--write-env", str(env_file)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().startswith("heartbeat sandbox: listening on")
+    context = {}
+    for line in env_file.read_text().splitlines():
+        if line.startswith("export "):
+            name, value = line[len("export "):].split("=", 1)
+            context[name] = value.strip("'")
+    yield context
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(autouse=True)
+def clean_machine():
+    """CircleCI starts every job on a fresh machine: clear what the orb leaves in /tmp."""
+    for path in CACHE_PATHS:
+        shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+    yield
+
+
+def runner(tmp_path, orb, context, name="job", shell="/bin/bash -eo pipefail"):
+    workdir = tmp_path / name
+    workdir.mkdir()
+    base = {"PATH": os.environ["PATH"], "HOME": str(workdir)}
+    return orbtool.Runner(orb, workdir, {**base, **context}, tmp_path / "circleci-cache", shell=shell)
+
+
+def step(run, name):
+    return next(result for result in run.results if result.name == name)
+
+
+def test_check_passes_stores_junit_and_reuses_the_install(tmp_path, release, sandbox, version):
+    server, release_dir = release
+    orb = packed_orb(tmp_path, version, (release_dir / "SHA256SUMS").read_text())
+    params = {"release_url": server.url, "install_dir": str(tmp_path / "bin"), "results_dir": str(tmp_path / "results")}
+    first = runner(tmp_path, orb, sandbox, "first")
+    assert first.run_command("check", params), [(r.name, r.code, r.output) for r in first.results]
+    assert [p.name for p in first.test_results] == ["heartbeat.xml"]
+    assert sorted(p.name for p in first.artifacts) == ["heartbeat.json", "heartbeat.xml"]
+    assert "<failure" not in first.test_results[0].read_text()
+    assert len(server.archive_downloads()) == 1
+    assert server.requests == [f"/v{version}/heartbeat-{version}-{TARGET}.tar.gz"], "the pinned version needs no SHA256SUMS"
+
+    second = runner(tmp_path, orb, sandbox, "second")
+    assert second.run_command("check", params)
+    assert f"heartbeat {version} is already installed" in step(second, "Install heartbeat").output
+    assert len(server.archive_downloads()) == 1
+
+
+def test_a_fresh_machine_installs_from_the_cache_without_downloading(tmp_path, release, sandbox, version):
+    server, release_dir = release
+    orb = packed_orb(tmp_path, version, (release_dir / "SHA256SUMS").read_text())
+    first = runner(tmp_path, orb, sandbox, "first")
+    assert first.run_command("install", {"release_url": server.url, "install_dir": str(tmp_path / "bin1")})
+    shutil.rmtree("/tmp/heartbeat-cache")  # the next job runs on a new machine
+    second = runner(tmp_path, orb, sandbox, "second")
+    assert second.run_command("install", {"release_url": server.url, "install_dir": str(tmp_path / "bin2")})
+    assert "using the cached" in step(second, "Install heartbeat").output
+    assert len(server.archive_downloads()) == 1
+    assert (tmp_path / "bin2" / "heartbeat").exists()
+
+
+def test_a_wrong_api_key_fails_the_step_with_a_junit_failure(tmp_path, release, sandbox, version):
+    server, release_dir = release
+    orb = packed_orb(tmp_path, version, (release_dir / "SHA256SUMS").read_text())
+    run = runner(tmp_path, orb, {**sandbox, "API_KEY": "wrong-key"})
+    params = {"release_url": server.url, "install_dir": str(tmp_path / "bin"), "results_dir": str(tmp_path / "results"), "attempts": 1}
+    assert not run.run_command("check", params)
+    check = step(run, "Check the API with heartbeat")
+    assert check.code == 1, check.output
+    assert "check API_KEY" in check.output and "wrong-key" not in check.output
+    assert 'type="unauthorized"' in run.test_results[0].read_text()
+
+
+def test_a_tampered_archive_fails_the_install_before_anything_runs(tmp_path, release, sandbox, version):
+    server, release_dir = release
+    orb = packed_orb(tmp_path, version, (release_dir / "SHA256SUMS").read_text())
+    archive = release_dir / f"heartbeat-{version}-{TARGET}.tar.gz"
+    archive.write_bytes(archive.read_bytes()[:-1] + b"\0")
+    run = runner(tmp_path, orb, sandbox)
+    assert not run.run_command("check", {"release_url": server.url, "install_dir": str(tmp_path / "bin")})
+    install = step(run, "Install heartbeat")
+    assert install.code != 0 and "checksum mismatch" in install.output, install.output
+    assert step(run, "Check the API with heartbeat").code == -1
+    assert not (tmp_path / "bin" / "heartbeat").exists()
+
+
+def test_an_overridden_version_is_verified_against_the_release_sha256sums(tmp_path, release, sandbox, version):
+    server, release_dir = release
+    orb = packed_orb(tmp_path, "0.0.1", "")  # an orb released with another version
+    run = runner(tmp_path, orb, sandbox, "override")
+    assert run.run_command("install", {"version": version, "release_url": server.url, "install_dir": str(tmp_path / "bin")})
+    assert f"/v{version}/SHA256SUMS" in server.requests
+    sums = release_dir / "SHA256SUMS"
+    sums.write_text(sums.read_text().replace(sums.read_text()[:8], "00000000"))
+    again = runner(tmp_path, orb, sandbox, "tampered")
+    assert not again.run_command("install", {"version": version, "release_url": server.url, "install_dir": str(tmp_path / "bin2"), "cache": False})
+    assert "checksum mismatch" in step(again, "Install heartbeat").output
+
+
+@pytest.mark.parametrize("shell", ["sh -e", "busybox sh -e"])
+def test_the_install_script_runs_under_posix_shells(tmp_path, release, sandbox, version, shell):
+    if shell.startswith("busybox") and not shutil.which("busybox"):
+        pytest.fail("busybox is missing: scripts/test.sh installs it to stand in for Alpine's shell")
+    server, release_dir = release
+    orb = packed_orb(tmp_path, version, (release_dir / "SHA256SUMS").read_text())
+    run = runner(tmp_path, orb, sandbox, shell=shell)
+    assert run.run_command("check", {"release_url": server.url, "install_dir": str(tmp_path / "bin"), "results_dir": str(tmp_path / "r")}), [
+        (r.name, r.output) for r in run.results
+    ]
+
+
+def test_an_incomplete_context_is_named_and_nothing_is_sent(tmp_path, release, sandbox, version):
+    server, release_dir = release
+    orb = packed_orb(tmp_path, version, (release_dir / "SHA256SUMS").read_text())
+    context = {k: v for k, v in sandbox.items() if k != "MTLS_KEY"}
+    context["DEV_URL"] = context.pop("SERVICE_URL")
+    run = runner(tmp_path, orb, context)
+    assert not run.run_command("check", {"release_url": server.url, "install_dir": str(tmp_path / "bin"), "service_url": "DEV_URL"})
+    check = step(run, "Check the API with heartbeat")
+    assert check.code == 2
+    assert "MTLS_KEY (parameter mtls_key) is empty or unset" in check.output
+    assert "DEV_URL (parameter service_url)" not in check.output, "a set variable was reported missing"
+    assert "heartbeat: GET" not in check.output

@@ -1,0 +1,163 @@
+"""The release: scripts/release.sh in dry-run mode (layout, checksums, pin, version agreement), the static
+binary in an empty root as the container image runs it, and the Dockerfile's shape (no Docker engine here).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TARGET = "x86_64-unknown-linux-musl"
+
+
+def cargo_version() -> str:
+    return re.search(r'^version = "(.+)"$', (ROOT / "Cargo.toml").read_text(), re.M).group(1)
+
+
+@pytest.fixture(scope="session")
+def static_binary():
+    """The x86_64 musl release build, as the release ships it."""
+    if os.environ.get("HEARTBEAT_SKIP_MUSL"):
+        pytest.skip(f"the {TARGET} target could not be installed: {os.environ['HEARTBEAT_SKIP_MUSL']}")
+    subprocess.run(["cargo", "build", "--release", "--locked", "--quiet", "--target", TARGET], cwd=ROOT, check=True)
+    return ROOT / "target" / TARGET / "release" / "heartbeat"
+
+
+def repo_copy(tmp_path: Path, changelog_version: str | None) -> Path:
+    """Copies what the release script reads, optionally with a CHANGELOG section for the version."""
+    repo = tmp_path / "repo"
+    for name in ["Cargo.toml", "CHANGELOG.md", "README.md", "LICENSE"]:
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / name, repo / name)
+    shutil.copytree(ROOT / "scripts", repo / "scripts", ignore=shutil.ignore_patterns("tests", "__pycache__"))
+    (repo / "orb/src/scripts").mkdir(parents=True)
+    shutil.copy(ROOT / "orb/src/scripts/install.sh", repo / "orb/src/scripts/install.sh")
+    if changelog_version:
+        changelog = repo / "CHANGELOG.md"
+        changelog.write_text(changelog.read_text().replace("## [Unreleased]\n", f"## [Unreleased]\n\n## [{changelog_version}] - 2026-11-25\n", 1))
+    return repo
+
+
+def release(repo: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", str(repo / "scripts" / "release.sh"), *args], cwd=repo, capture_output=True, text=True)
+
+
+def test_dry_run_packs_the_archive_checksums_and_a_pinned_orb(tmp_path, static_binary):
+    version = cargo_version()
+    repo = repo_copy(tmp_path, version)
+    before = (repo / "orb/src/scripts/install.sh").read_text()
+    run = release(repo, version, "--dry-run", "--binary", f"{TARGET}={static_binary}")
+    assert run.returncode == 0, run.stderr
+    dist = repo / "dist"
+    name = f"heartbeat-{version}-{TARGET}"
+    archive = dist / f"{name}.tar.gz"
+    with tarfile.open(archive) as tar:
+        members = {m.name: m for m in tar.getmembers()}
+        assert sorted(members) == [name, *(f"{name}/{f}" for f in ["CHANGELOG.md", "LICENSE", "README.md", "heartbeat"])]
+        assert members[f"{name}/heartbeat"].mode & 0o777 == 0o755
+        assert {m.uid for m in members.values()} == {0}
+        tar.extractall(tmp_path / "x", filter="tar")
+    digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+    assert (dist / "SHA256SUMS").read_text() == f"{digest}  {name}.tar.gz\n"
+    pinned = (dist / "orb/install.sh").read_text()
+    assert f'HB_PINNED_VERSION="{version}"' in pinned
+    assert f"{digest}  {name}.tar.gz" in pinned
+    assert (repo / "orb/src/scripts/install.sh").read_text() == before, "a dry run must not touch the orb"
+    shipped = tmp_path / "x" / name / "heartbeat"
+    out = subprocess.run([str(shipped), "--version"], capture_output=True, text=True, check=True).stdout
+    assert out == f"heartbeat {version} ({TARGET})\n"
+    assert f"{archive.stat().st_size} bytes" in run.stdout
+
+
+def test_archives_are_reproducible(tmp_path, static_binary):
+    version = cargo_version()
+    repo = repo_copy(tmp_path, version)
+    sums = []
+    for _ in range(2):
+        assert release(repo, version, "--dry-run", "--binary", f"{TARGET}={static_binary}").returncode == 0
+        sums.append((repo / "dist" / "SHA256SUMS").read_text())
+    assert sums[0] == sums[1]
+
+
+def test_a_version_that_does_not_agree_everywhere_is_refused(tmp_path, static_binary):
+    repo = repo_copy(tmp_path, None)
+    run = release(repo, "9.9.9", "--dry-run", "--binary", f"{TARGET}={static_binary}")
+    assert run.returncode == 1
+    assert f"Cargo.toml says {cargo_version()}" in run.stderr
+    assert "CHANGELOG.md has no '## [9.9.9]' section" in run.stderr
+    assert "the orb pins" in run.stderr
+    assert not (repo / "dist").exists()
+
+
+def test_a_missing_changelog_section_alone_is_refused(tmp_path, static_binary):
+    repo = repo_copy(tmp_path, None)
+    run = release(repo, cargo_version(), "--dry-run", "--binary", f"{TARGET}={static_binary}")
+    assert run.returncode == 1
+    assert "CHANGELOG.md has no" in run.stderr and "Cargo.toml says" not in run.stderr
+
+
+def test_usage_errors(tmp_path):
+    repo = repo_copy(tmp_path, None)
+    assert release(repo, "1.0").returncode == 2
+    assert release(repo, cargo_version(), "--bogus").returncode == 2
+
+
+def test_a_dynamically_linked_linux_binary_is_refused(tmp_path):
+    version = cargo_version()
+    repo = repo_copy(tmp_path, version)
+    dynamic = ROOT / "target" / "debug" / "heartbeat"
+    run = release(repo, version, "--dry-run", "--binary", f"{TARGET}={dynamic}")
+    assert run.returncode == 1
+    assert "is not statically linked" in run.stderr
+
+
+def test_the_static_binary_is_static(static_binary):
+    assert re.search(r"static(-pie)? linked|statically linked", subprocess.run(["file", "-b", str(static_binary)], capture_output=True, text=True).stdout)
+
+
+def test_the_static_binary_checks_from_an_empty_root_as_a_non_root_user(tmp_path, static_binary):
+    """What the container image is: the binary alone, no libc, no CA bundle, an empty environment, uid 65532."""
+    if os.geteuid() != 0:
+        pytest.skip("chroot needs root (CI runs as root)")
+    root = tmp_path / "image"
+    (root / "usr/local/bin").mkdir(parents=True)
+    shutil.copy(static_binary, root / "usr/local/bin/heartbeat")
+    os.chmod(tmp_path, 0o755)
+    env_file = tmp_path / "sb.env"
+    sandbox = subprocess.Popen([str(static_binary), "sandbox", "--write-env", str(env_file)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert sandbox.stdout.readline().startswith("heartbeat sandbox: listening on")
+        context = dict(line[len("export "):].replace("'", "").split("=", 1) for line in env_file.read_text().splitlines() if line.startswith("export "))
+        assert not (root / "etc").exists()
+        run = subprocess.run(
+            ["env", "-i", *(f"{k}={v}" for k, v in context.items()), shutil.which("chroot"), "--userspec=65532:65532", str(root), "/usr/local/bin/heartbeat", "check", "--attempts", "1"],
+            capture_output=True,
+            text=True,
+        )
+        assert run.returncode == 0, run.stderr
+        assert "healthy: 200" in run.stderr
+    finally:
+        sandbox.terminate()
+        sandbox.wait(timeout=10)
+
+
+def test_the_dockerfile_builds_statically_into_an_empty_non_root_image():
+    text = (ROOT / "Dockerfile").read_text()
+    stages = re.findall(r"^FROM (\S+)(?: AS (\S+))?$", text, re.M)
+    assert stages[0][0].startswith("rust:") and "alpine" in stages[0][0], "the build stage must target musl"
+    assert stages[-1][0] in ("scratch", "gcr.io/distroless/static", "gcr.io/distroless/static-debian12")
+    final = text.split(f"FROM {stages[-1][0]}")[1]
+    user = re.search(r"^USER (\S+)$", final, re.M).group(1)
+    assert user.split(":")[0] not in ("0", "root")
+    assert 'ENTRYPOINT ["heartbeat"]' in final and 'CMD ["check"]' in final
+    assert "--locked" in text
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert "target" in ignored
