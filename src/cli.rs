@@ -21,6 +21,9 @@ pub enum Command {
     /// Calls the API once (retrying as configured) and exits with its verdict.
     #[command(after_help = CHECK_HELP)]
     Check(CheckArgs),
+    /// Reads client certificates and keys; sends nothing.
+    #[command(subcommand)]
+    Cert(CertCommand),
     /// Runs a local imitation of the Integration API with mandatory client certificates.
     #[cfg(feature = "sandbox")]
     Sandbox(SandboxArgs),
@@ -103,6 +106,37 @@ pub struct CheckArgs {
     /// When to colour the text output
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CertCommand {
+    /// Prints what MTLS_CERT (and MTLS_KEY) say: subject, issuer, version, key, validity, key match, problems.
+    #[command(after_help = INSPECT_HELP)]
+    Inspect(InspectArgs),
+}
+
+const INSPECT_HELP: &str = "\
+Reads MTLS_CERT and, when set, MTLS_KEY (base64 of a PEM file, PEM, or a file path); flags override them.
+
+Exit codes:
+  0  no problems found
+  1  problems found: expired or expiring, X.509 v1, no clientAuth purpose, or a key from another pair
+  2  the certificate or key cannot be read";
+
+#[derive(Debug, Clone, Args)]
+pub struct InspectArgs {
+    /// Client certificate file (PEM) [default: $MTLS_CERT]
+    #[arg(long, value_name = "PATH")]
+    pub cert: Option<PathBuf>,
+    /// Client private key file (PEM) [default: $MTLS_KEY, if set]
+    #[arg(long, value_name = "PATH")]
+    pub key: Option<PathBuf>,
+    /// Count expiry within this many days as a problem
+    #[arg(long, value_name = "DAYS", default_value = "30")]
+    pub cert_warn_days: u32,
+    /// Report as text or one JSON object
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
 }
 
 #[cfg(feature = "sandbox")]

@@ -13,7 +13,7 @@ use rustls::pki_types::CertificateDer;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::assert::Expectations;
-use crate::cli::{CheckArgs, ColorChoice, Format};
+use crate::cli::{CheckArgs, ColorChoice, Format, InspectArgs};
 use crate::error::{Error, Problem};
 use crate::identity::{self, ClientIdentity, Input};
 
@@ -213,6 +213,30 @@ impl CheckConfig {
             }
             _ => Err(Error::Config(problems)),
         }
+    }
+}
+
+/// What `heartbeat cert inspect` reads: the certificate, and the key when there is one.
+#[derive(Debug)]
+pub struct InspectConfig {
+    pub cert: (String, Input),
+    pub key: Option<(String, Input)>,
+    pub warn_days: u32,
+    pub format: Format,
+}
+
+impl InspectConfig {
+    /// Takes the certificate from `--cert` or MTLS_CERT (required) and the key from `--key` or MTLS_KEY (optional).
+    pub fn load(args: &InspectArgs, env: &Environment) -> Result<Self, Error> {
+        let cert =
+            input(env, MTLS_CERT, "--cert", &args.cert).map_err(|p| Error::Config(vec![p]))?;
+        let key = input(env, MTLS_KEY, "--key", &args.key).ok();
+        Ok(Self {
+            cert: (cert.name.to_string(), cert.input),
+            key: key.map(|k| (k.name.to_string(), k.input)),
+            warn_days: args.cert_warn_days,
+            format: args.format,
+        })
     }
 }
 

@@ -221,9 +221,9 @@ impl Error {
     /// Gives the hint printed under the error.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
-            Self::Config(_) => Some(
-                "nothing was sent; set the inputs named above (see `heartbeat check --help`) and run again",
-            ),
+            Self::Config(_) => {
+                Some("nothing was sent; set the inputs named above (see --help) and run again")
+            }
             Self::Write { .. } => Some("check the directory exists and is writable"),
             _ => None,
         }

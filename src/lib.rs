@@ -10,6 +10,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod identity;
+pub mod inspection;
 pub mod probe;
 pub mod redact;
 pub mod report;
@@ -18,8 +19,8 @@ pub mod sandbox;
 
 use std::io::{IsTerminal, Write};
 
-use cli::{CheckArgs, Cli, Command, Format};
-use config::{CheckConfig, Environment};
+use cli::{CertCommand, CheckArgs, Cli, Command, Format};
+use config::{CheckConfig, Environment, InspectConfig};
 pub use error::{Error, ExitCode};
 use report::TextReport;
 
@@ -44,6 +45,10 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
                 &mut std::io::stdout(),
                 &mut std::io::stderr(),
             )
+        }
+        Command::Cert(CertCommand::Inspect(args)) => {
+            let config = InspectConfig::load(&args, &env)?;
+            inspection::command(&config, &mut std::io::stdout())
         }
         #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => sandbox::command(&args),

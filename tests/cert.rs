@@ -1,0 +1,158 @@
+//! `heartbeat cert inspect`: facts, problems and exit codes for the certificates users really have.
+
+mod common;
+
+use common::*;
+use heartbeat::sandbox::pki::{Pki, SERVER_NAMES};
+
+fn inspect(vars: &[(&'static str, String)], flags: &[&str]) -> (i32, String, String) {
+    let output = heartbeat()
+        .args(["cert", "inspect"])
+        .args(flags)
+        .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    );
+    for secret in vars
+        .iter()
+        .filter(|(k, _)| *k == "MTLS_KEY")
+        .map(|(_, v)| v)
+    {
+        assert!(
+            !stdout.contains(secret.as_str()) && !stderr.contains(secret.as_str()),
+            "the key leaked"
+        );
+    }
+    (output.status.code().unwrap(), stdout, stderr)
+}
+
+fn pair_vars(cert: &str, key: &str) -> Vec<(&'static str, String)> {
+    vec![("MTLS_CERT", b64(cert)), ("MTLS_KEY", b64(key))]
+}
+
+#[test]
+fn the_teams_v1_certificate_is_flagged_with_days_left() {
+    let pair = fixture_pair("client-v1");
+    let (code, stdout, _) = inspect(&pair_vars(&pair.cert_pem, &pair.key_pem), &[]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("version:      X.509 v1"), "{stdout}");
+    assert!(stdout.contains("key:          RSA 2048 bits"), "{stdout}");
+    assert!(
+        stdout.contains("warning: it is an X.509 v1 certificate"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("warning: it states no clientAuth purpose"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("key matches:  yes (MTLS_KEY)"), "{stdout}");
+    assert!(stdout.contains("heartbeat: 2 problems found"), "{stdout}");
+    let (_, json, _) = inspect(
+        &pair_vars(&pair.cert_pem, &pair.key_pem),
+        &["--format", "json"],
+    );
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["version"], 1);
+    assert_eq!(json["subject"], "CN=heartbeat-fixture-v1");
+    assert!(json["days_left"].as_i64().unwrap() > 36_000);
+}
+
+#[test]
+fn a_modern_certificate_has_no_problems() {
+    let pki = Pki::generate(&SERVER_NAMES).unwrap();
+    let (code, stdout, _) = inspect(
+        &pair_vars(&pki.client.cert_pem, &pki.client.key_pem),
+        &["--format", "json"],
+    );
+    assert_eq!(code, 0, "{stdout}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["version"], 3);
+    assert_eq!(json["client_auth"], true);
+    assert_eq!(json["key_matches"], true);
+    assert_eq!(json["key_type"], "EC");
+    assert_eq!(json["problems"], serde_json::json!([]));
+    assert!(
+        json["issuer"]
+            .as_str()
+            .unwrap()
+            .starts_with("CN=heartbeat sandbox CA ")
+    );
+}
+
+#[test]
+fn expired_expiring_and_mismatched_are_problems() {
+    let pki = Pki::generate(&SERVER_NAMES).unwrap();
+    let expired = pki.issue_client("old", -90, -3).unwrap();
+    let (code, stdout, _) = inspect(&pair_vars(&expired.cert_pem, &expired.key_pem), &[]);
+    assert_eq!(code, 1);
+    assert!(
+        stdout.contains("warning: the client certificate expired on"),
+        "{stdout}"
+    );
+    let soon = pki.issue_client("soon", -1, 20).unwrap();
+    let (code, stdout, _) = inspect(&pair_vars(&soon.cert_pem, &soon.key_pem), &[]);
+    assert_eq!(code, 1);
+    assert!(
+        stdout.contains("(within 30); issue a new one soon"),
+        "{stdout}"
+    );
+    assert_eq!(
+        inspect(
+            &pair_vars(&soon.cert_pem, &soon.key_pem),
+            &["--cert-warn-days", "7"]
+        )
+        .0,
+        0
+    );
+    let (code, stdout, _) = inspect(&pair_vars(&pki.client.cert_pem, &soon.key_pem), &[]);
+    assert_eq!(code, 1);
+    assert!(
+        stdout.contains("key matches:  NO (MTLS_KEY)") && stdout.contains("does not belong"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn the_key_is_optional_and_files_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = dir.path().join("c.pem");
+    std::fs::write(&cert, fixture("client-v3-rsa.pem")).unwrap();
+    let (code, stdout, _) = inspect(&[], &["--cert", cert.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("key matches:  no key given"), "{stdout}");
+}
+
+#[test]
+fn unreadable_inputs_exit_2_without_their_values() {
+    let (code, _, stderr) = inspect(&[], &[]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("MTLS_CERT: is not set"), "{stderr}");
+    let (code, _, stderr) = inspect(
+        &[("MTLS_CERT", "bm90IGEgY2VydA%%SENTINEL-inspect".into())],
+        &[],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("MTLS_CERT: not PEM") && !stderr.contains("SENTINEL-inspect"),
+        "{stderr}"
+    );
+    let pair = fixture_pair("client-v1");
+    let (code, _, stderr) = inspect(
+        &[
+            ("MTLS_CERT", b64(&pair.cert_pem)),
+            (
+                "MTLS_KEY",
+                b64("-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n"),
+            ),
+        ],
+        &[],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("MTLS_KEY: is not a usable private key"),
+        "{stderr}"
+    );
+}
