@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 . scripts/ensure-packages.sh
 ensure_packages /usr/sbin/nginx=nginx-light curl=curl openssl=openssl shellcheck=shellcheck bats=bats \
-  busybox=busybox strip=binutils file=file musl-gcc=musl-tools python3=python3
+  busybox=busybox strip=binutils file=file musl-gcc=musl-tools jq=jq python3=python3
 rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
 # The release tests build the static x86_64 binary; without the target they say so and skip.
