@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use reqwest::Url;
-use reqwest::header::HeaderName;
+use reqwest::header::{HeaderName, HeaderValue};
 use rustls::RootCertStore;
 use rustls::pki_types::CertificateDer;
 use secrecy::{ExposeSecret, SecretString};
@@ -15,7 +15,8 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::assert::Expectations;
 use crate::cli::{CheckArgs, ColorChoice, Format, InspectArgs};
 use crate::error::{Error, Problem};
-use crate::identity::{self, ClientIdentity, Input};
+use crate::identity::{self, ClientIdentity};
+use crate::input::{self, Input};
 
 pub const SERVICE_URL: &str = "SERVICE_URL";
 pub const API_KEY: &str = "API_KEY";
@@ -123,11 +124,9 @@ impl CheckConfig {
     /// Validates flags and environment together; returns every problem at once.
     pub fn load(args: &CheckArgs, env: &Environment, color: bool) -> Result<Self, Error> {
         let mut problems = Vec::new();
+        let now = SystemTime::now();
         let url = collect(&mut problems, url(args, env));
-        let api_key = collect(
-            &mut problems,
-            required(env, API_KEY, "the API key for this environment"),
-        );
+        let api_key = collect(&mut problems, api_key(env));
         let api_key_header = collect(
             &mut problems,
             header_name("--api-key-header", &args.api_key_header),
@@ -136,36 +135,22 @@ impl CheckConfig {
             &mut problems,
             header_name("--request-id-header", &args.request_id_header),
         );
-        let cert = input(env, MTLS_CERT, "--cert", &args.cert);
-        let key = input(env, MTLS_KEY, "--key", &args.key);
-        let identity = match (cert, key) {
-            (Ok(cert), Ok(key)) => ClientIdentity::load(cert.as_pair(), key.as_pair())
-                .map_err(|mut p| problems.append(&mut p))
-                .ok(),
-            (cert, key) => {
-                problems.extend(cert.err().into_iter().chain(key.err()));
-                None
-            }
-        };
-        let now = SystemTime::now();
-        if let Some(problem) = identity
-            .as_ref()
-            .and_then(|i| i.facts.validity_problem(MTLS_CERT, now))
-        {
-            problems.push(problem);
-        }
+        let identity = identity(args, env, now, &mut problems);
         let roots = collect(&mut problems, roots(args, env));
         let expectations = collect(
             &mut problems,
             Expectations::new(&args.expect_status, &args.expect_json, &args.expect_body),
         );
-        if args.deadline.is_some_and(|d| d.is_zero()) {
-            problems.push(Problem::new("--deadline", "must be more than zero"));
-        }
-        if args.timeout.is_zero() {
-            problems.push(Problem::new("--timeout", "must be more than zero"));
-        }
-        match (
+        problems.extend(limits(args));
+        let (
+            Some(url),
+            Some(api_key),
+            Some(api_key_header),
+            Some(request_id_header),
+            Some(identity),
+            Some(roots),
+            Some(expectations),
+        ) = (
             url,
             api_key,
             api_key_header,
@@ -173,47 +158,102 @@ impl CheckConfig {
             identity,
             roots,
             expectations,
-        ) {
-            (
-                Some(url),
-                Some(api_key),
-                Some(api_key_header),
-                Some(request_id_header),
-                Some(identity),
-                Some(roots),
-                Some(expectations),
-            ) if problems.is_empty() => {
-                let cert_days_left = identity.facts.days_left(now);
-                Ok(Self {
-                    secrets: secrets(env, &api_key),
-                    url,
-                    api_key,
-                    api_key_header,
-                    request_id_header,
-                    identity,
-                    roots,
-                    expectations,
-                    retry: RetryPolicy {
-                        attempts: args.attempts,
-                        delay: args.retry_delay,
-                        timeout: args.timeout,
-                        deadline: args.deadline,
-                    },
-                    follow_redirects: args.follow_redirects,
-                    max_body: args.max_body,
-                    cert_warn_days: args.cert_warn_days,
-                    output: OutputOptions {
-                        format: args.format,
-                        junit: args.junit.clone(),
-                        quiet: args.quiet,
-                        color,
-                    },
-                    cert_days_left,
-                })
-            }
-            _ => Err(Error::Config(problems)),
+        )
+        else {
+            return Err(Error::Config(problems));
+        };
+        if !problems.is_empty() {
+            return Err(Error::Config(problems));
+        }
+        Ok(Self {
+            secrets: secrets(env, &api_key),
+            cert_days_left: identity.facts.days_left(now),
+            url,
+            api_key,
+            api_key_header,
+            request_id_header,
+            identity,
+            roots,
+            expectations,
+            retry: RetryPolicy {
+                attempts: args.attempts,
+                delay: args.retry_delay,
+                timeout: args.timeout,
+                deadline: args.deadline,
+            },
+            follow_redirects: args.follow_redirects,
+            max_body: args.max_body,
+            cert_warn_days: args.cert_warn_days,
+            output: OutputOptions {
+                format: args.format,
+                junit: args.junit.clone(),
+                quiet: args.quiet,
+                color,
+            },
+        })
+    }
+}
+
+fn api_key(env: &Environment) -> Result<SecretString, Problem> {
+    let key = required(env, API_KEY, "the API key for this environment")?;
+    match HeaderValue::from_str(key.expose_secret()) {
+        Ok(_) => Ok(key),
+        Err(_) => Err(Problem::new(
+            API_KEY,
+            "holds characters not allowed in an HTTP header (a line break?)",
+        )),
+    }
+}
+
+/// Loads the certificate and key and checks the certificate is valid now.
+fn identity(
+    args: &CheckArgs,
+    env: &Environment,
+    now: SystemTime,
+    problems: &mut Vec<Problem>,
+) -> Option<ClientIdentity> {
+    let cert = input(env, MTLS_CERT, "--cert", &args.cert);
+    let key = input(env, MTLS_KEY, "--key", &args.key);
+    let (cert, key) = match (cert, key) {
+        (Ok(cert), Ok(key)) => (cert, key),
+        (cert, key) => {
+            problems.extend(cert.err().into_iter().chain(key.err()));
+            return None;
+        }
+    };
+    let identity = ClientIdentity::load(cert.as_pair(), key.as_pair())
+        .map_err(|mut p| problems.append(&mut p))
+        .ok()?;
+    problems.extend(identity.facts.validity_problem(cert.name, now));
+    Some(identity)
+}
+
+/// Checks the limits and the output path, so a result that cannot be written is known before sending.
+fn limits(args: &CheckArgs) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if args.deadline.is_some_and(|d| d.is_zero()) {
+        problems.push(Problem::new("--deadline", "must be more than zero"));
+    }
+    if args.timeout.is_zero() {
+        problems.push(Problem::new("--timeout", "must be more than zero"));
+    }
+    if let Some(dir) = args
+        .junit
+        .as_ref()
+        .and_then(|p| p.parent())
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        if !dir.is_dir() {
+            problems.push(Problem::new(
+                "--junit",
+                format!(
+                    "the directory {} does not exist; create it first",
+                    dir.display()
+                ),
+            ));
         }
     }
+    problems
 }
 
 /// What `heartbeat cert inspect` reads: the certificate, and the key when there is one.
@@ -338,8 +378,8 @@ fn roots(args: &CheckArgs, env: &Environment) -> Result<RootCertStore, Problem> 
 }
 
 fn ca_certs(name: &str, input: &Input) -> Result<Vec<CertificateDer<'static>>, Problem> {
-    let pem = identity::read_pem(name, input)?;
-    identity::parse_certificates(name, &pem)
+    let pem = input::read_pem(name, input)?;
+    input::parse_certificates(name, &pem)
 }
 
 /// Lists the secret values as given and in the forms a server might echo them.

@@ -9,7 +9,8 @@ use serde_json::json;
 use crate::cli::Format;
 use crate::config::InspectConfig;
 use crate::error::{Error, ExitCode, Problem};
-use crate::identity::{self, CertFacts, rfc3339};
+use crate::identity::{CertFacts, rfc3339};
+use crate::input;
 
 /// The facts about one certificate (and its key, when given) and the problems found.
 pub struct Inspection {
@@ -26,16 +27,16 @@ impl Inspection {
     /// Reads the inputs; unreadable ones are a configuration error (exit 2), everything else is reported.
     pub fn run(config: &InspectConfig, now: SystemTime) -> Result<Self, Error> {
         let (cert_name, cert_input) = (&config.cert.0, &config.cert.1);
-        let chain = identity::read_pem(cert_name, cert_input)
-            .and_then(|pem| identity::parse_certificates(cert_name, &pem))
+        let chain = input::read_pem(cert_name, cert_input)
+            .and_then(|pem| input::parse_certificates(cert_name, &pem))
             .map_err(|p| Error::Config(vec![p]))?;
         let facts =
             CertFacts::from_der(cert_name, &chain[0]).map_err(|p| Error::Config(vec![p]))?;
         let key_matches = match &config.key {
             None => None,
             Some((name, input)) => {
-                let key = identity::read_pem(name, input)
-                    .and_then(|pem| identity::parse_private_key(name, &pem))
+                let key = input::read_pem(name, input)
+                    .and_then(|pem| input::parse_private_key(name, &pem))
                     .map_err(|p: Problem| Error::Config(vec![p]))?;
                 facts.matches_key(key.as_ref())
             }

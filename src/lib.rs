@@ -9,7 +9,9 @@ pub mod config;
 #[cfg(feature = "sandbox")]
 pub mod demo;
 pub mod error;
+pub mod failure;
 pub mod identity;
+pub mod input;
 pub mod inspection;
 pub mod probe;
 pub mod redact;
@@ -68,7 +70,16 @@ pub fn check(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<ExitCode, Error> {
-    let config = CheckConfig::load(args, env, color)?;
+    let config = match CheckConfig::load(args, env, color) {
+        Ok(config) => config,
+        Err(error) => {
+            // Best effort: the configuration error itself is what the user must see.
+            if let Some(path) = &args.junit {
+                let _ = std::fs::File::create(path).map(|file| report::junit_error(&error, file));
+            }
+            return Err(error);
+        }
+    };
     let text = TextReport::new(config.output.color, config.output.quiet);
     let ignore_pipe = |result: std::io::Result<()>| {
         result.or_else(|e| {

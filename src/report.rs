@@ -8,6 +8,7 @@ use anstyle::{AnsiColor, Style};
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use serde_json::json;
 
+use crate::error::Error;
 use crate::identity::rfc3339;
 use crate::probe::{Attempt, CheckResult};
 
@@ -173,45 +174,70 @@ pub fn json(result: &CheckResult) -> serde_json::Value {
 
 /// Writes the result as JUnit XML: one suite, one test case, a `<failure>` when unhealthy.
 pub fn junit(result: &CheckResult, out: impl Write) -> Result<(), quick_junit::SerializeError> {
-    let status = match result.failure() {
+    let failure = result.failure().map(|failure| {
+        let mut details: Vec<String> = result.attempts.iter().map(attempt_line).collect();
+        details.extend(
+            failure
+                .user_message
+                .as_ref()
+                .map(|m| format!("userMessage: {m}")),
+        );
+        details.extend(failure.excerpt.as_ref().map(|b| format!("body: {b}")));
+        details.push(format!("hint: {}", failure.class.hint()));
+        (
+            failure.message.clone(),
+            failure.class.as_str(),
+            details.join("\n"),
+        )
+    });
+    junit_case(&format!("GET {}", result.url), result.elapsed, failure, out)
+}
+
+/// Writes JUnit XML for a check that never started because its configuration is invalid, so CircleCI's
+/// test results show why.
+pub fn junit_error(error: &Error, out: impl Write) -> Result<(), quick_junit::SerializeError> {
+    let failure = (
+        error.to_string(),
+        "invalid_configuration",
+        error.hint().unwrap_or_default().to_string(),
+    );
+    junit_case("heartbeat check", Duration::ZERO, Some(failure), out)
+}
+
+fn attempt_line(a: &Attempt) -> String {
+    let status = a.status.map_or("none".into(), |s| s.to_string());
+    let outcome = a.failure.as_ref().map_or("ok", |f| f.message.as_str());
+    format!(
+        "attempt {}: status {status}, {} ms, request id {}: {outcome}",
+        a.number,
+        a.latency.as_millis(),
+        a.request_id
+    )
+}
+
+/// Writes one suite with one case; `failure` is (message, type, description).
+fn junit_case(
+    name: &str,
+    time: Duration,
+    failure: Option<(String, &str, String)>,
+    out: impl Write,
+) -> Result<(), quick_junit::SerializeError> {
+    let status = match failure {
         None => TestCaseStatus::success(),
-        Some(failure) => {
+        Some((message, kind, description)) => {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
             status
-                .set_message(failure.message.clone())
-                .set_type(failure.class.as_str());
-            let mut details: Vec<String> = result
-                .attempts
-                .iter()
-                .map(|a| {
-                    format!(
-                        "attempt {}: status {}, {} ms, request id {}: {}",
-                        a.number,
-                        a.status.map_or("none".into(), |s| s.to_string()),
-                        a.latency.as_millis(),
-                        a.request_id,
-                        a.failure.as_ref().map_or("ok", |f| f.message.as_str())
-                    )
-                })
-                .collect();
-            details.extend(
-                failure
-                    .user_message
-                    .as_ref()
-                    .map(|m| format!("userMessage: {m}")),
-            );
-            details.extend(failure.excerpt.as_ref().map(|b| format!("body: {b}")));
-            details.push(format!("hint: {}", failure.class.hint()));
-            status.set_description(details.join("\n"));
+                .set_message(message)
+                .set_type(kind)
+                .set_description(description);
             status
         }
     };
-    let mut case = TestCase::new(format!("GET {}", result.url), status);
-    case.set_classname("heartbeat.check")
-        .set_time(result.elapsed);
+    let mut case = TestCase::new(name, status);
+    case.set_classname("heartbeat.check").set_time(time);
     let mut suite = TestSuite::new("heartbeat");
-    suite.set_time(result.elapsed).add_test_case(case);
+    suite.set_time(time).add_test_case(case);
     let mut report = Report::new("heartbeat");
-    report.set_time(result.elapsed).add_test_suite(suite);
+    report.set_time(time).add_test_suite(suite);
     report.serialize(out)
 }

@@ -120,7 +120,52 @@ fn every_missing_variable_is_listed_at_once_and_nothing_is_sent() {
         "{}",
         run.stderr
     );
-    assert!(run.stdout.is_empty() && run.junit.is_none());
+    assert!(run.stdout.is_empty());
+    let junit = run
+        .junit
+        .expect("a JUnit file saying why, for CircleCI's test results");
+    assert!(
+        junit.contains("type=\"invalid_configuration\"") && junit.contains("MTLS_KEY: is not set"),
+        "{junit}"
+    );
+}
+
+#[test]
+fn a_junit_path_in_a_missing_directory_is_refused_before_sending() {
+    let sandbox = sandbox();
+    let output = heartbeat()
+        .args(["check", "--junit", "/nonexistent-heartbeat-dir/results.xml"])
+        .envs(vars(&sandbox, PERSONS))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("--junit: the directory /nonexistent-heartbeat-dir does not exist"),
+        "{stderr}"
+    );
+    assert_eq!(sandbox.connections(), 0);
+}
+
+#[test]
+fn an_api_key_that_cannot_be_a_header_is_refused_before_sending() {
+    let sandbox = sandbox();
+    let run = check(
+        &with(
+            vars(&sandbox, PERSONS),
+            "API_KEY",
+            "SENTINEL-key-with\nline-break",
+        ),
+        &[],
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("API_KEY: holds characters not allowed in an HTTP header"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(sandbox.connections(), 0);
 }
 
 #[test]

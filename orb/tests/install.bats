@@ -117,3 +117,18 @@ narrow_path() {
   [[ "$output" == *"heartbeat 9.9.9 is already installed in $work"* ]]
   [[ "$output" != *downloaded* ]]
 }
+
+@test "without curl, wget downloads" {
+  narrow_path
+  printf '#!/bin/sh\necho "$@" >"%s/wget.args"\n' "$work" >"$work/tools/wget"
+  chmod +x "$work/tools/wget"
+  PATH="$work/tools" hb_download http://127.0.0.1:9/v1/a.tar.gz "$work/a.tar.gz"
+  [ "$(cat "$work/wget.args")" = "-q -O $work/a.tar.gz http://127.0.0.1:9/v1/a.tar.gz" ]
+}
+
+@test "without curl or wget, the install says so" {
+  narrow_path
+  PATH="$work/tools" run hb_download http://127.0.0.1:9/v1/a.tar.gz "$work/a.tar.gz"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"neither curl nor wget is installed"* ]]
+}

@@ -1,0 +1,267 @@
+//! The sandbox's HTTPS server: TLS with mandatory client certificates, one hyper connection per client,
+//! the routes' replies carried out (delays, resets), and a record of every request.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use secrecy::SecretString;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
+
+use super::pki::Pki;
+use super::routes::{self, Reply, Routes};
+use super::verifier;
+use crate::error::Error;
+
+/// How to run a sandbox.
+pub struct Options {
+    pub addr: SocketAddr,
+    pub api_key: SecretString,
+    pub pki: Arc<Pki>,
+    /// Print a line per request on stderr.
+    pub log: bool,
+}
+
+/// One request as the sandbox saw it, for tests. Holds whether a key came, never the key.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub api_key_sent: bool,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+    pub client: Option<String>,
+}
+
+/// What the connections share: the routes and the record of what came in.
+pub struct Shared {
+    routes: Routes,
+    records: Mutex<Vec<Record>>,
+    connections: AtomicUsize,
+    log: bool,
+}
+
+impl Shared {
+    /// Lists the requests served so far.
+    pub fn records(&self) -> Vec<Record> {
+        self.records
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Counts the TCP connections accepted so far, handshakes that failed included.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+
+    /// Logs a request line (never the key) when asked to, and keeps the record.
+    fn keep(&self, record: Record) {
+        if self.log {
+            let status = match record.status {
+                0 => "reset".to_string(),
+                status => status.to_string(),
+            };
+            let client = record.client.as_deref().unwrap_or("none");
+            eprintln!(
+                "sandbox: {} {} {status} client={client:?}",
+                record.method, record.path
+            );
+        }
+        self.records
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(record);
+    }
+}
+
+/// A bound sandbox, ready to serve.
+pub struct Sandbox {
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    shared: Arc<Shared>,
+}
+
+impl Sandbox {
+    /// Binds the listener and prepares TLS.
+    pub async fn bind(options: &Options) -> Result<Self, Error> {
+        let config = server_config(&options.pki)?;
+        let listener = TcpListener::bind(options.addr)
+            .await
+            .map_err(|e| Error::io(format!("listening on {}", options.addr), e))?;
+        let shared = Arc::new(Shared {
+            routes: Routes::new(options.api_key.clone()),
+            records: Mutex::new(Vec::new()),
+            connections: AtomicUsize::new(0),
+            log: options.log,
+        });
+        Ok(Self {
+            listener,
+            acceptor: TlsAcceptor::from(Arc::new(config)),
+            shared,
+        })
+    }
+
+    /// Returns what its connections share, to read the record while it serves.
+    pub fn shared(&self) -> Arc<Shared> {
+        Arc::clone(&self.shared)
+    }
+
+    /// Returns the address it listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` completes.
+    pub async fn serve(self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                _ = &mut shutdown => break,
+                accepted = self.listener.accept() => {
+                    if let Ok((stream, _)) = accepted {
+                        tokio::spawn(connection(stream, self.acceptor.clone(), Arc::clone(&self.shared)));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn server_config(pki: &Pki) -> Result<rustls::ServerConfig, Error> {
+    let tls_error = |what: &str| Error::Usage(format!("the sandbox's {what} is not usable"));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = verifier::ClientVerifier::new(pki.ca_cert_der().clone(), Arc::clone(&provider))
+        .map_err(|_| tls_error("CA certificate"))?;
+    let chain: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_slice_iter(pki.server.cert_pem.as_bytes())
+            .collect::<Result<_, _>>()
+            .map_err(|_| tls_error("server certificate"))?;
+    let key = PrivateKeyDer::from_pem_slice(pki.server.key_pem.as_bytes())
+        .map_err(|_| tls_error("server key"))?;
+    // TLS 1.3 only: the v1-tolerant verifier checks handshake signatures against the raw key, a TLS 1.3 API.
+    rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(|_| tls_error("TLS setup"))?
+        .with_client_cert_verifier(Arc::new(verifier))
+        .with_single_cert(chain, key)
+        .map_err(|_| tls_error("server certificate or key"))
+}
+
+async fn connection(stream: TcpStream, acceptor: TlsAcceptor, shared: Arc<Shared>) {
+    shared.connections.fetch_add(1, Ordering::SeqCst);
+    let tls = match acceptor.accept(stream).await {
+        Ok(tls) => tls,
+        Err(e) => {
+            if shared.log {
+                eprintln!("sandbox: TLS handshake refused: {e}");
+            }
+            return;
+        }
+    };
+    let client = tls
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|c| c.first())
+        .and_then(subject);
+    let service = service_fn(move |request| handle(request, Arc::clone(&shared), client.clone()));
+    let _ = hyper::server::conn::http1::Builder::new()
+        .serve_connection(TokioIo::new(tls), service)
+        .await;
+}
+
+fn subject(cert: &CertificateDer<'_>) -> Option<String> {
+    use x509_parser::prelude::FromDer;
+    x509_parser::prelude::X509Certificate::from_der(cert.as_ref())
+        .ok()
+        .map(|(_, c)| c.subject().to_string())
+}
+
+/// The error that makes hyper drop the connection without an answer.
+#[derive(Debug)]
+struct Reset;
+
+impl std::fmt::Display for Reset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection reset on purpose")
+    }
+}
+
+impl std::error::Error for Reset {}
+
+async fn handle(
+    request: hyper::Request<Incoming>,
+    shared: Arc<Shared>,
+    client: Option<String>,
+) -> Result<hyper::Response<Full<Bytes>>, Reset> {
+    let header = |name| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v: &hyper::header::HeaderValue| v.to_str().ok())
+    };
+    let reply = shared.routes.reply(&routes::Request {
+        path: request.uri().path(),
+        query: query_pairs(request.uri()),
+        api_key: header("x-api-key"),
+    });
+    let record = Record {
+        method: request.method().to_string(),
+        path: request.uri().to_string(),
+        status: 0,
+        api_key_sent: header("x-api-key").is_some(),
+        user_agent: header("user-agent").map(str::to_string),
+        request_id: header("x-request-id").map(str::to_string),
+        client,
+    };
+    let (status, response) = carry_out(reply).await;
+    shared.keep(Record { status, ..record });
+    response
+}
+
+fn query_pairs(uri: &hyper::Uri) -> std::collections::HashMap<String, String> {
+    uri.query()
+        .and_then(|q| reqwest::Url::parse(&format!("http://sandbox/?{q}")).ok())
+        .map(|u| u.query_pairs().into_owned().collect())
+        .unwrap_or_default()
+}
+
+/// Waits out delays, then builds the answer; status 0 stands for a reset.
+async fn carry_out(mut reply: Reply) -> (u16, Result<hyper::Response<Full<Bytes>>, Reset>) {
+    while let Reply::Later(delay, inner) = reply {
+        tokio::time::sleep(delay).await;
+        reply = *inner;
+    }
+    let Reply::Answer {
+        status,
+        content_type,
+        headers,
+        body,
+    } = reply
+    else {
+        return (0, Err(Reset));
+    };
+    let mut builder = hyper::Response::builder()
+        .status(status)
+        .header("content-type", content_type);
+    for (name, value) in headers {
+        builder = builder.header(name, value);
+    }
+    (
+        status,
+        builder
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|_| Reset),
+    )
+}
