@@ -17,6 +17,7 @@ use crate::cli::{CheckArgs, ColorChoice, Format, InspectArgs};
 use crate::error::{Error, Problem};
 use crate::identity::{self, ClientIdentity};
 use crate::input::{self, Input};
+use crate::redact::Redactor;
 
 pub const SERVICE_URL: &str = "SERVICE_URL";
 pub const API_KEY: &str = "API_KEY";
@@ -100,6 +101,18 @@ pub struct CheckConfig {
     pub cert_days_left: i64,
     /// Every secret value in the forms it was given, so server text that echoes one can be redacted.
     pub secrets: Vec<SecretString>,
+}
+
+impl CheckConfig {
+    /// Builds the redactor for every secret this check holds.
+    pub fn redactor(&self) -> Redactor {
+        Redactor::new(self.secrets.clone())
+    }
+
+    /// Returns the URL as it may be printed: a secret someone put in it is redacted.
+    pub fn display_url(&self) -> String {
+        self.redactor().clean(self.url.as_str(), 4096)
+    }
 }
 
 /// How often and how long to try.

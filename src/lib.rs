@@ -90,7 +90,7 @@ pub fn check(
             }
         })
     };
-    ignore_pipe(text.start(stderr, config.url.as_str()))?;
+    ignore_pipe(text.start(stderr, &config.display_url()))?;
     let facts = &config.identity.facts;
     ignore_pipe(text.cert_expiry(
         stderr,

@@ -61,7 +61,7 @@ pub async fn run(
     let started = Instant::now();
     let deadline = config.retry.deadline.map(|d| started + d);
     let client = client(config);
-    let redactor = Redactor::new(config.secrets.clone());
+    let redactor = config.redactor();
     let mut attempts = Vec::new();
     let mut stopped = None;
     for number in 1..=config.retry.attempts {
@@ -87,7 +87,7 @@ pub async fn run(
         }
     }
     CheckResult {
-        url: config.url.to_string(),
+        url: config.display_url(),
         attempts,
         max_attempts: config.retry.attempts,
         elapsed: started.elapsed(),
@@ -166,6 +166,11 @@ async fn attempt(
             failure::from_answer(&config.expectations, redactor, &answer),
         ),
     };
+    // Messages can carry server text (a Location, an error's detail): clean them like any server text.
+    let failure = failure.map(|f| Failure {
+        message: redactor.clean(&f.message, 500),
+        ..f
+    });
     Attempt {
         number,
         request_id,

@@ -17,6 +17,25 @@ fn class(checked: &Checked) -> String {
         .to_string()
 }
 
+/// Runs with one variable replaced, and asserts the run is refused as configuration, with this message, before
+/// any connection is made.
+fn refused(
+    sandbox: &heartbeat::sandbox::Handle,
+    name: &'static str,
+    value: impl Into<String>,
+    message: &str,
+) -> Checked {
+    let run = check(&with(vars(sandbox, PERSONS), name, value), &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(message),
+        "{message:?} missing from:\n{}",
+        run.stderr
+    );
+    assert_eq!(sandbox.connections(), 0, "something was sent");
+    run
+}
+
 #[test]
 fn healthy_with_a_generated_ec_v3_certificate() {
     let sandbox = sandbox();
@@ -150,39 +169,25 @@ fn a_junit_path_in_a_missing_directory_is_refused_before_sending() {
 #[test]
 fn an_api_key_that_cannot_be_a_header_is_refused_before_sending() {
     let sandbox = sandbox();
-    let run = check(
-        &with(
-            vars(&sandbox, PERSONS),
-            "API_KEY",
-            "SENTINEL-key-with\nline-break",
-        ),
-        &[],
+    refused(
+        &sandbox,
+        "API_KEY",
+        "SENTINEL-key-with\nline-break",
+        "API_KEY: holds characters not allowed in an HTTP header",
     );
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr
-            .contains("API_KEY: holds characters not allowed in an HTTP header"),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(sandbox.connections(), 0);
 }
 
 #[test]
 fn bad_base64_names_the_variable_and_position_and_sends_nothing() {
     let sandbox = sandbox();
-    let run = check(
-        &with(
-            vars(&sandbox, PERSONS),
-            "MTLS_KEY",
-            "TUlJRXZ%SENTINEL-base64-body-never-print",
-        ),
-        &[],
+    let message = "MTLS_KEY: not PEM, not an existing file, and not valid base64 (unexpected character at position 8)";
+    let run = refused(
+        &sandbox,
+        "MTLS_KEY",
+        "TUlJRXZ%SENTINEL-base64-body-never-print",
+        message,
     );
-    assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("MTLS_KEY: not PEM, not an existing file, and not valid base64 (unexpected character at position 8)"), "{}", run.stderr);
     assert!(!run.stderr.contains("SENTINEL-base64"), "{}", run.stderr);
-    assert_eq!(sandbox.connections(), 0);
 }
 
 #[test]
@@ -190,36 +195,21 @@ fn garbage_pem_is_refused_without_echoing_it() {
     let sandbox = sandbox();
     let garbage =
         "-----BEGIN CERTIFICATE-----\nSENTINEL-garbage-pem-line!!\n-----END CERTIFICATE-----\n";
-    let run = check(
-        &with(vars(&sandbox, PERSONS), "MTLS_CERT", b64(garbage)),
-        &[],
-    );
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("MTLS_CERT: is not valid PEM"),
-        "{}",
-        run.stderr
+    let run = refused(
+        &sandbox,
+        "MTLS_CERT",
+        b64(garbage),
+        "MTLS_CERT: is not valid PEM",
     );
     assert!(!run.stderr.contains("SENTINEL-garbage"));
-    assert_eq!(sandbox.connections(), 0);
 }
 
 #[test]
 fn a_key_from_another_pair_is_detected_before_sending() {
     let sandbox = sandbox();
     let other = sandbox.pki().issue_client("other", -1, 30).unwrap();
-    let run = check(
-        &with(vars(&sandbox, PERSONS), "MTLS_KEY", b64(&other.key_pem)),
-        &[],
-    );
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr
-            .contains("MTLS_CERT and MTLS_KEY: the private key does not belong to the certificate"),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(sandbox.connections(), 0);
+    let message = "MTLS_CERT and MTLS_KEY: the private key does not belong to the certificate";
+    refused(&sandbox, "MTLS_KEY", b64(&other.key_pem), message);
 }
 
 #[test]
@@ -631,6 +621,20 @@ fn a_server_that_echoes_the_api_key_is_redacted() {
 }
 
 #[test]
+fn a_url_or_redirect_location_that_carries_the_api_key_is_redacted() {
+    let sandbox = sandbox();
+    let run = check(
+        &vars(
+            &sandbox,
+            &format!("/fault/redirect?to=https://127.0.0.1:1/x?k={SENTINEL_KEY}"),
+        ),
+        &["--attempts", "1"],
+    );
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("/x?k=[redacted]"), "{}", run.stderr);
+}
+
+#[test]
 fn requests_carry_the_key_user_agent_and_request_id() {
     let sandbox = sandbox();
     let run = check(&vars(&sandbox, PERSONS), &[]);
@@ -714,20 +718,11 @@ fn color_follows_the_flag_and_no_color() {
 #[test]
 fn an_http_url_is_refused_before_sending() {
     let sandbox = sandbox();
-    let run = check(
-        &with(
-            vars(&sandbox, PERSONS),
-            "SERVICE_URL",
-            "http://127.0.0.1:1/v1/persons",
-        ),
-        &[],
-    );
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr
-            .contains("SERVICE_URL: uses http: mutual TLS needs https://"),
-        "{}",
-        run.stderr
+    refused(
+        &sandbox,
+        "SERVICE_URL",
+        "http://127.0.0.1:1/v1/persons",
+        "SERVICE_URL: uses http: mutual TLS needs https://",
     );
 }
 

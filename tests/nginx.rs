@@ -134,28 +134,15 @@ fn env(server: &Pki, port: u16, client: &Pair, api_key: &str) -> Vec<(&'static s
 fn healthy_through_nginx_with_ec_v3_and_the_teams_v1_pkcs1_certificate() {
     let server = Pki::generate(&SERVER_NAMES).unwrap();
     let nginx = nginx(&server, &[&server.ca_cert_pem, &fixture("ca.pem")]);
-    let run = check(&env(&server, nginx.port, &server.client, SENTINEL_KEY), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let run = check(
-        &env(
-            &server,
-            nginx.port,
-            &fixture_pair("client-v1"),
-            SENTINEL_KEY,
-        ),
-        &[],
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let run = check(
-        &env(
-            &server,
-            nginx.port,
-            &fixture_pair("client-v3-rsa"),
-            SENTINEL_KEY,
-        ),
-        &[],
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let (v1, rsa) = (fixture_pair("client-v1"), fixture_pair("client-v3-rsa"));
+    for (what, pair) in [
+        ("generated EC v3", &server.client),
+        ("team v1 PKCS#1", &v1),
+        ("RSA v3", &rsa),
+    ] {
+        let run = check(&env(&server, nginx.port, pair, SENTINEL_KEY), &[]);
+        assert_eq!(run.code, 0, "{what}: {}", run.stderr);
+    }
 }
 
 #[test]

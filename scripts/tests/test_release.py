@@ -161,3 +161,11 @@ def test_the_dockerfile_builds_statically_into_an_empty_non_root_image():
     assert "--locked" in text
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert "target" in ignored
+
+
+def test_the_scripts_people_and_ci_run_are_executable():
+    sourced = {"ensure-packages.sh"}
+    for script in sorted((ROOT / "scripts").glob("*.sh")) + [ROOT / ".ci" / "run"]:
+        if script.name not in sourced:
+            assert os.access(script, os.X_OK), f"{script.relative_to(ROOT)} is not executable"
+            assert script.read_text().startswith("#!/usr/bin/env bash\n"), script.name
