@@ -112,12 +112,13 @@ fn next_wait(
         return Err("not retried: waiting cannot heal this".into());
     }
     let wait = failure.retry_after.unwrap_or(config.retry.delay);
+    let server_asked = failure.retry_after.is_some();
     match deadline {
         Some(deadline) if Instant::now() + wait >= deadline => Err(format!(
             "not retried: waiting {} would pass --deadline",
             humantime::format_duration(wait)
         )),
-        None if wait > MAX_RETRY_AFTER => Err(format!(
+        None if server_asked && wait > MAX_RETRY_AFTER => Err(format!(
             "not retried: the server asked to wait {}",
             humantime::format_duration(wait)
         )),
