@@ -4,14 +4,17 @@
 # server in the same run. Prints the median wall time of each, their ratio, and heartbeat's peak RSS.
 # Peak RSS comes from GNU time (%M): a child forked from Python would inherit Python's high-water mark.
 # Usage: scripts/bench.sh [RUNS]   (default 40; needs nginx, curl, openssl, python3, GNU time)
+# HEARTBEAT_BIN=path measures another build (the release's static musl binary, say) instead of target/release.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-40}
 . scripts/ensure-packages.sh
 ensure_packages /usr/sbin/nginx=nginx-light curl=curl openssl=openssl /usr/bin/time=time
 
-cargo build --release --quiet
-binary=$PWD/target/release/heartbeat
+if [ -z "${HEARTBEAT_BIN:-}" ]; then
+  cargo build --release --quiet
+fi
+binary=${HEARTBEAT_BIN:-$PWD/target/release/heartbeat}
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
 work=$(mktemp -d)
 trap 'kill "$(cat "$work/nginx.pid" 2>/dev/null)" 2>/dev/null || true; rm -rf "$work"' EXIT
