@@ -44,17 +44,24 @@ const CHECK_HELP: &str = concat!(
     crate::exit_codes_text!()
 );
 
+/// The client certificate and key as files; without them, MTLS_CERT and MTLS_KEY are read.
 #[derive(Debug, Clone, Args)]
-pub struct CheckArgs {
-    /// URL to check [default: $SERVICE_URL]
-    #[arg(long, value_name = "URL")]
-    pub url: Option<String>,
+pub struct PairArgs {
     /// Client certificate file (PEM) [default: $MTLS_CERT]
     #[arg(long, value_name = "PATH")]
     pub cert: Option<PathBuf>,
     /// Client private key file (PEM) [default: $MTLS_KEY]
     #[arg(long, value_name = "PATH")]
     pub key: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// URL to check [default: $SERVICE_URL]
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    #[command(flatten)]
+    pub pair: PairArgs,
     /// Private CA for the server's certificate (PEM) [default: $SERVICE_CA_CERT]
     #[arg(long, value_name = "PATH")]
     pub ca_cert: Option<PathBuf>,
@@ -125,12 +132,8 @@ Exit codes:
 
 #[derive(Debug, Clone, Args)]
 pub struct InspectArgs {
-    /// Client certificate file (PEM) [default: $MTLS_CERT]
-    #[arg(long, value_name = "PATH")]
-    pub cert: Option<PathBuf>,
-    /// Client private key file (PEM) [default: $MTLS_KEY, if set]
-    #[arg(long, value_name = "PATH")]
-    pub key: Option<PathBuf>,
+    #[command(flatten)]
+    pub pair: PairArgs,
     /// Count expiry within this many days as a problem
     #[arg(long, value_name = "DAYS", default_value = "30")]
     pub cert_warn_days: u32,

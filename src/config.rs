@@ -225,8 +225,8 @@ fn identity(
     now: SystemTime,
     problems: &mut Vec<Problem>,
 ) -> Option<ClientIdentity> {
-    let cert = input(env, MTLS_CERT, "--cert", &args.cert);
-    let key = input(env, MTLS_KEY, "--key", &args.key);
+    let cert = input(env, MTLS_CERT, "--cert", &args.pair.cert);
+    let key = input(env, MTLS_KEY, "--key", &args.pair.key);
     let (cert, key) = match (cert, key) {
         (Ok(cert), Ok(key)) => (cert, key),
         (cert, key) => {
@@ -282,8 +282,8 @@ impl InspectConfig {
     /// Takes the certificate from `--cert` or MTLS_CERT (required) and the key from `--key` or MTLS_KEY (optional).
     pub fn load(args: &InspectArgs, env: &Environment) -> Result<Self, Error> {
         let cert =
-            input(env, MTLS_CERT, "--cert", &args.cert).map_err(|p| Error::Config(vec![p]))?;
-        let key = input(env, MTLS_KEY, "--key", &args.key).ok();
+            input(env, MTLS_CERT, "--cert", &args.pair.cert).map_err(|p| Error::Config(vec![p]))?;
+        let key = input(env, MTLS_KEY, "--key", &args.pair.key).ok();
         Ok(Self {
             cert: (cert.name.to_string(), cert.input),
             key: key.map(|k| (k.name.to_string(), k.input)),

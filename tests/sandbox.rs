@@ -12,17 +12,24 @@ use std::time::Duration;
 use base64::Engine as _;
 use common::*;
 
-/// A `heartbeat sandbox` child process, stopped on drop.
+/// A `heartbeat sandbox --write-env` child process, stopped on drop, with the variables it wrote.
 struct SandboxProcess {
     child: Child,
     url: String,
+    dir: tempfile::TempDir,
+    env_file: std::path::PathBuf,
+    vars: Vec<(String, String)>,
 }
 
 impl SandboxProcess {
     fn start(args: &[&str]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let env_file = dir.path().join("sb.env");
         let mut child = Command::new(assert_cmd::cargo::cargo_bin("heartbeat"))
             .arg("sandbox")
             .args(args)
+            .arg("--write-env")
+            .arg(&env_file)
             .env_clear()
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -43,7 +50,14 @@ impl SandboxProcess {
             .strip_prefix("heartbeat sandbox: listening on ")
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
             .to_string();
-        Self { child, url }
+        let vars = read_env(&env_file);
+        Self {
+            child,
+            url,
+            dir,
+            env_file,
+            vars,
+        }
     }
 
     fn stop(mut self) -> (i32, String) {
@@ -98,15 +112,8 @@ fn decode(value: &str) -> String {
 
 #[test]
 fn the_env_file_holds_a_ready_context_and_a_check_with_it_passes() {
-    let dir = tempfile::tempdir().unwrap();
-    let env_file = dir.path().join("sb.env");
-    let sandbox = SandboxProcess::start(&[
-        "--write-env",
-        env_file.to_str().unwrap(),
-        "--api-key",
-        "SENTINEL-sandbox-key-never-logged",
-    ]);
-    let vars = read_env(&env_file);
+    let sandbox = SandboxProcess::start(&["--api-key", "SENTINEL-sandbox-key-never-logged"]);
+    let (vars, env_file) = (&sandbox.vars, &sandbox.env_file);
     let names: Vec<&str> = vars.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
         names,
@@ -130,7 +137,7 @@ fn the_env_file_holds_a_ready_context_and_a_check_with_it_passes() {
     {
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(
-            std::fs::metadata(&env_file).unwrap().permissions().mode() & 0o777,
+            std::fs::metadata(env_file).unwrap().permissions().mode() & 0o777,
             0o600
         );
     }
@@ -165,12 +172,10 @@ fn the_env_file_holds_a_ready_context_and_a_check_with_it_passes() {
 
 #[test]
 fn curl_with_the_written_certificates_gets_json_and_curl_without_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let env_file = dir.path().join("sb.env");
-    let sandbox = SandboxProcess::start(&["--write-env", env_file.to_str().unwrap()]);
-    let vars = read_env(&env_file);
+    let sandbox = SandboxProcess::start(&[]);
+    let (vars, dir) = (&sandbox.vars, sandbox.dir.path());
     let file = |name: &str, value: &str| {
-        let path = dir.path().join(name);
+        let path = dir.join(name);
         std::fs::write(&path, decode(value)).unwrap();
         path.to_str().unwrap().to_string()
     };
@@ -223,17 +228,13 @@ fn curl_with_the_written_certificates_gets_json_and_curl_without_is_refused() {
 fn a_sandbox_signed_by_the_teams_ca_accepts_their_v1_certificate() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let (ca, key) = (fixtures.join("ca.pem"), fixtures.join("ca.key"));
-    let dir = tempfile::tempdir().unwrap();
-    let env_file = dir.path().join("sb.env");
     let sandbox = SandboxProcess::start(&[
         "--ca-cert",
         ca.to_str().unwrap(),
         "--ca-key",
         key.to_str().unwrap(),
-        "--write-env",
-        env_file.to_str().unwrap(),
     ]);
-    let vars = read_env(&env_file);
+    let vars = &sandbox.vars;
     let output = heartbeat()
         .args([
             "check",
