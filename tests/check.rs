@@ -770,3 +770,50 @@ fn help_lists_the_exit_codes_and_version_names_the_target() {
             .unwrap(),
     );
 }
+
+/// A name that does not resolve, checked inside a network namespace with no interface up, so the lookup
+/// fails on this machine and no packet leaves it (the tests never talk to a resolver).
+#[test]
+fn a_name_that_does_not_resolve_is_no_answer() {
+    if !std::process::Command::new("unshare")
+        .args(["-n", "true"])
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs as root and must be able to `unshare -n`"
+        );
+        eprintln!("skipped: `unshare -n` is not permitted here (it needs root)");
+        return;
+    }
+    let sandbox = sandbox();
+    let vars = with(
+        vars(&sandbox, PERSONS),
+        "SERVICE_URL",
+        "https://heartbeat-test.invalid/v1/persons",
+    );
+    let output = std::process::Command::new("unshare")
+        .args([
+            "-n",
+            assert_cmd::cargo::cargo_bin("heartbeat").to_str().unwrap(),
+            "check",
+            "--attempts",
+            "1",
+            "--format",
+            "json",
+        ])
+        .env_clear()
+        .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(json["class"], "dns");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("check SERVICE_URL"));
+}
