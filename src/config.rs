@@ -9,7 +9,6 @@ use std::time::{Duration, SystemTime};
 use reqwest::Url;
 use reqwest::header::{HeaderName, HeaderValue};
 use rustls::RootCertStore;
-use rustls::pki_types::CertificateDer;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::assert::Expectations;
@@ -272,8 +271,8 @@ fn limits(args: &CheckArgs) -> Vec<Problem> {
 /// What `heartbeat cert inspect` reads: the certificate, and the key when there is one.
 #[derive(Debug)]
 pub struct InspectConfig {
-    pub cert: (String, Input),
-    pub key: Option<(String, Input)>,
+    pub cert: NamedInput,
+    pub key: Option<NamedInput>,
     pub warn_days: u32,
     pub format: Format,
 }
@@ -285,8 +284,8 @@ impl InspectConfig {
             input(env, MTLS_CERT, "--cert", &args.pair.cert).map_err(|p| Error::Config(vec![p]))?;
         let key = input(env, MTLS_KEY, "--key", &args.pair.key).ok();
         Ok(Self {
-            cert: (cert.name.to_string(), cert.input),
-            key: key.map(|k| (k.name.to_string(), k.input)),
+            cert,
+            key,
             warn_days: args.cert_warn_days,
             format: args.format,
         })
@@ -338,9 +337,10 @@ fn header_name(flag: &str, text: &str) -> Result<HeaderName, Problem> {
 }
 
 /// A certificate or key input, named as the user set it.
-struct NamedInput {
-    name: &'static str,
-    input: Input,
+#[derive(Debug)]
+pub struct NamedInput {
+    pub name: &'static str,
+    pub input: Input,
 }
 
 impl NamedInput {
@@ -373,26 +373,12 @@ fn input(
     }
 }
 
+/// Builds the trust store: the built-in roots, plus `--ca-cert` or SERVICE_CA_CERT when one is given.
 fn roots(args: &CheckArgs, env: &Environment) -> Result<RootCertStore, Problem> {
-    let extra: Vec<CertificateDer<'static>> = match (&args.ca_cert, env.get(SERVICE_CA_CERT)) {
-        (Some(path), _) => ca_certs("--ca-cert", &Input::File(path.clone()))?,
-        (None, Some(value)) => ca_certs(
-            SERVICE_CA_CERT,
-            &Input::Value(SecretString::from(value.to_string())),
-        )?,
-        (None, None) => Vec::new(),
+    let Ok(ca) = input(env, SERVICE_CA_CERT, "--ca-cert", &args.ca_cert) else {
+        return identity::root_store(SERVICE_CA_CERT, &[]);
     };
-    let name = if args.ca_cert.is_some() {
-        "--ca-cert"
-    } else {
-        SERVICE_CA_CERT
-    };
-    identity::root_store(name, &extra)
-}
-
-fn ca_certs(name: &str, input: &Input) -> Result<Vec<CertificateDer<'static>>, Problem> {
-    let pem = input::read_pem(name, input)?;
-    input::parse_certificates(name, &pem)
+    identity::root_store(ca.name, &input::read_certificates(ca.name, &ca.input)?)
 }
 
 /// Lists the secret values as given and in the forms a server might echo them.

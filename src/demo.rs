@@ -61,18 +61,17 @@ pub fn run(color: bool, out: &mut dyn Write) -> Result<ExitCode, Error> {
             expected: ExitCode::Usage,
         },
     ];
-    let write = |e| Error::io("writing the demo", e);
-    writeln!(
+    let write = |result| Error::output("writing the demo", result);
+    write(writeln!(
         out,
         "heartbeat demo: a local Integration API on {} (mutual TLS, API key)\n",
         sandbox.url("")
-    )
-    .map_err(write)?;
+    ))?;
     let mut surprises = Vec::new();
     for (number, scene) in scenes.iter().enumerate() {
-        writeln!(out, "── {}. {} ──", number + 1, scene.caption).map_err(write)?;
+        write(writeln!(out, "── {}. {} ──", number + 1, scene.caption))?;
         let code = play(&sandbox, scene, color, out)?;
-        writeln!(out, "   → exit code {}\n", code.code()).map_err(write)?;
+        write(writeln!(out, "   → exit code {}\n", code.code()))?;
         if code != scene.expected {
             surprises.push(format!(
                 "scene {} exited {} instead of {}",
@@ -85,7 +84,10 @@ pub fn run(color: bool, out: &mut dyn Write) -> Result<ExitCode, Error> {
     if !surprises.is_empty() {
         return Err(Error::Demo(surprises.join("; ")));
     }
-    writeln!(out, "heartbeat demo: all three checks behaved as expected").map_err(write)?;
+    write(writeln!(
+        out,
+        "heartbeat demo: all three checks behaved as expected"
+    ))?;
     Ok(ExitCode::Healthy)
 }
 
@@ -107,13 +109,11 @@ fn play(
     let code = match crate::check(&args, &env, color, &mut std::io::sink(), &mut text) {
         Ok(code) => code,
         Err(error) => {
-            error
-                .report(&mut text)
-                .map_err(|e| Error::io("writing the demo", e))?;
+            // Writing into a Vec cannot fail.
+            let _ = error.report(&mut text);
             error.exit_code()
         }
     };
-    out.write_all(&text)
-        .map_err(|e| Error::io("writing the demo", e))?;
+    Error::output("writing the demo", out.write_all(&text))?;
     Ok(code)
 }

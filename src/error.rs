@@ -238,6 +238,14 @@ impl Error {
         }
     }
 
+    /// Maps the result of writing output: a broken pipe (the reader left, as `| head` does) is not an error.
+    pub fn output(context: &str, result: std::io::Result<()>) -> Result<(), Self> {
+        match result {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Self::io(context, e)),
+            _ => Ok(()),
+        }
+    }
+
     /// Wraps an I/O error with what heartbeat was doing.
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         Self::Io {

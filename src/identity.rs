@@ -14,7 +14,7 @@ use x509_parser::public_key::PublicKey;
 use x509_parser::x509::SubjectPublicKeyInfo;
 
 use crate::error::Problem;
-use crate::input::{Input, parse_certificates, parse_private_key, read_pem};
+use crate::input::{Input, read_certificates, read_private_key};
 
 /// What a certificate says about itself, for pre-flight checks and `cert inspect`.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -144,8 +144,8 @@ impl std::fmt::Debug for ClientIdentity {
 impl ClientIdentity {
     /// Builds the identity, collecting every problem with the certificate and the key.
     pub fn load(cert: (&str, &Input), key: (&str, &Input)) -> Result<Self, Vec<Problem>> {
-        let chain = read_pem(cert.0, cert.1).and_then(|pem| parse_certificates(cert.0, &pem));
-        let signer = read_pem(key.0, key.1).and_then(|pem| parse_private_key(key.0, &pem));
+        let chain = read_certificates(cert.0, cert.1);
+        let signer = read_private_key(key.0, key.1);
         let facts = chain
             .as_ref()
             .map_err(Clone::clone)

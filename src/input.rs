@@ -110,6 +110,19 @@ fn decode_base64_pem(name: &str, text: &str) -> Result<Zeroizing<Vec<u8>>, Probl
     }
 }
 
+/// Reads an input and parses its certificates, in order; the first is the leaf.
+pub fn read_certificates(
+    name: &str,
+    input: &Input,
+) -> Result<Vec<CertificateDer<'static>>, Problem> {
+    read_pem(name, input).and_then(|pem| parse_certificates(name, &pem))
+}
+
+/// Reads an input and parses its private key into a signing key.
+pub fn read_private_key(name: &str, input: &Input) -> Result<Arc<dyn SigningKey>, Problem> {
+    read_pem(name, input).and_then(|pem| parse_private_key(name, &pem))
+}
+
 /// Parses every certificate in PEM text; the first is the client's own.
 pub fn parse_certificates(name: &str, pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, Problem> {
     let certs: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(pem).collect();

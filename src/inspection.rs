@@ -26,26 +26,22 @@ pub struct Inspection {
 impl Inspection {
     /// Reads the inputs; unreadable ones are a configuration error (exit 2), everything else is reported.
     pub fn run(config: &InspectConfig, now: SystemTime) -> Result<Self, Error> {
-        let (cert_name, cert_input) = (&config.cert.0, &config.cert.1);
-        let chain = input::read_pem(cert_name, cert_input)
-            .and_then(|pem| input::parse_certificates(cert_name, &pem))
-            .map_err(|p| Error::Config(vec![p]))?;
-        let facts =
-            CertFacts::from_der(cert_name, &chain[0]).map_err(|p| Error::Config(vec![p]))?;
+        let unreadable = |p: Problem| Error::Config(vec![p]);
+        let cert = &config.cert;
+        let chain = input::read_certificates(cert.name, &cert.input).map_err(unreadable)?;
+        let facts = CertFacts::from_der(cert.name, &chain[0]).map_err(unreadable)?;
         let key_matches = match &config.key {
             None => None,
-            Some((name, input)) => {
-                let key = input::read_pem(name, input)
-                    .and_then(|pem| input::parse_private_key(name, &pem))
-                    .map_err(|p: Problem| Error::Config(vec![p]))?;
-                facts.matches_key(key.as_ref())
+            Some(key) => {
+                let signer = input::read_private_key(key.name, &key.input).map_err(unreadable)?;
+                facts.matches_key(signer.as_ref())
             }
         };
         let days_left = facts.days_left(now);
         let mut inspection = Self {
             chain_length: chain.len(),
             key_matches,
-            key_source: config.key.as_ref().map(|(name, _)| name.clone()),
+            key_source: config.key.as_ref().map(|key| key.name.to_string()),
             days_left,
             problems: Vec::new(),
             facts,
@@ -170,12 +166,6 @@ pub fn command(config: &InspectConfig, out: &mut dyn Write) -> Result<ExitCode, 
         Format::Text => inspection.write_text(out),
         Format::Json => writeln!(out, "{}", inspection.json()),
     };
-    written.or_else(|e| {
-        if e.kind() == io::ErrorKind::BrokenPipe {
-            Ok(())
-        } else {
-            Err(Error::io("writing the report", e))
-        }
-    })?;
+    Error::output("writing the report", written)?;
     Ok(inspection.exit_code())
 }

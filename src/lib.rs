@@ -34,6 +34,14 @@ pub const VERSION_LINE: &str = concat!(
     ")"
 );
 
+/// Builds the single-threaded async runtime each command runs on: one check needs no more.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("starting the async runtime", e))
+}
+
 /// Runs one command and returns the exit code it earned.
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     let env = Environment::from_process();
@@ -81,15 +89,7 @@ pub fn check(
         }
     };
     let text = TextReport::new(config.output.color, config.output.quiet);
-    let ignore_pipe = |result: std::io::Result<()>| {
-        result.or_else(|e| {
-            if e.kind() == std::io::ErrorKind::BrokenPipe {
-                Ok(())
-            } else {
-                Err(Error::io("writing output", e))
-            }
-        })
-    };
+    let ignore_pipe = |result| Error::output("writing output", result);
     ignore_pipe(text.start(stderr, &config.display_url()))?;
     let facts = &config.identity.facts;
     ignore_pipe(text.cert_expiry(
@@ -98,10 +98,7 @@ pub fn check(
         config.cert_warn_days,
         facts.not_after,
     ))?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("starting the async runtime", e))?;
+    let runtime = crate::runtime()?;
     let result = runtime.block_on(probe::run(&config, &mut |attempt, next| {
         // Progress is best effort: a closed stderr must not stop the check.
         let _ = text.attempt(stderr, attempt, config.retry.attempts, next);

@@ -194,18 +194,14 @@ async fn exchange(
     config: &CheckConfig,
     request_id: &str,
 ) -> Result<Answer, Failure> {
+    let mut api_key = HeaderValue::from_str(config.api_key.expose_secret())
+        .expect("CheckConfig::load refuses an API_KEY that is not a header value");
+    api_key.set_sensitive(true);
     let mut url = config.url.clone();
     for _ in 0..=MAX_REDIRECTS {
-        let mut api_key = HeaderValue::from_str(config.api_key.expose_secret()).map_err(|_| {
-            Failure::new(
-                FailureClass::Unauthorized,
-                "API_KEY holds characters not allowed in a header",
-            )
-        })?;
-        api_key.set_sensitive(true);
         let response = client
             .get(url.clone())
-            .header(&config.api_key_header, api_key)
+            .header(&config.api_key_header, api_key.clone())
             .header(&config.request_id_header, request_id)
             .send()
             .await

@@ -37,10 +37,7 @@ pub fn command(args: &SandboxArgs) -> Result<ExitCode, Error> {
         pki,
         log: true,
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("starting the async runtime", e))?;
+    let runtime = crate::runtime()?;
     runtime.block_on(async {
         let sandbox = Sandbox::bind(&options).await?;
         let url = base_url(sandbox.local_addr());

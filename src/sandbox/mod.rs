@@ -32,10 +32,7 @@ pub struct Handle {
 impl Handle {
     /// Starts a sandbox on a background thread and returns once it accepts connections.
     pub fn start(options: Options) -> Result<Self, Error> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::io("starting the sandbox runtime", e))?;
+        let runtime = crate::runtime()?;
         let sandbox = runtime.block_on(Sandbox::bind(&options))?;
         let (addr, shared) = (sandbox.local_addr(), sandbox.shared());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
