@@ -6,14 +6,17 @@
 #
 #   --ca-cert FILE --ca-key FILE  sign with this CA instead of fetching it from Kubernetes
 #   --ec                          an EC P-256 key instead of RSA-2048
-#   --days N                      validity in days (default 365)
+#   --days N                      validity in days (default 365, at most 3650)
+#   --service-url URL             the URL the client will call, for the allow-list lines printed at the end
 #   --out DIR                     where to write the files (default: the current directory)
 #   --force                       overwrite existing files
 #   --print-base64                also print the base64 values to paste (they are secrets)
 #
-# Without --ca-cert/--ca-key the CA comes from the secret mutual-tls-auth (ca.crt, ca.key) in the namespace
-# hmpps-integration-api-<environment>, through kubectl, into a private temporary directory that is removed on
-# exit, failure included. Writes <environment>-<client>-client.pem and .key, mode 0600.
+# Without --ca-cert/--ca-key the CA comes from the secret mutual-tls-auth (fields truststore-public-key and
+# truststore-private-key) in the namespace hmpps-integration-api-<environment>, through kubectl, into a private
+# temporary directory that is removed on exit, failure included. The certificate's CN is the client's name,
+# which the API authorises by. Writes <environment>-<client>-client.pem and .key, mode 0600, and prints the
+# allow-list lines to add to application-<environment>.yml.
 set -euo pipefail
 umask 077
 
@@ -21,12 +24,13 @@ die() {
   echo "generate-client-certificate: $*" >&2
   exit "${code:-1}"
 }
+# Prints the header comment (from the usage line to the end of the comment) as help.
 usage() {
-  sed -n '5,18p' "$0" | sed 's/^# \{0,1\}//' >&2
-  exit 2
+  sed -n '/^#   scripts\/generate-client-certificate.sh/,/^# allow-list lines/p' "$0" | sed 's/^# \{0,1\}//'
+  exit "${1:-2}"
 }
 
-ca_cert="" ca_key="" key_type=rsa days=365 out=. force=0 print_base64=0
+ca_cert="" ca_key="" key_type=rsa days=365 out=. force=0 print_base64=0 service_url=${SERVICE_URL:-}
 positional=()
 while [ "$#" -gt 0 ]; do
   case "$1" in
@@ -37,18 +41,21 @@ while [ "$#" -gt 0 ]; do
     --out) out=${2:?--out needs a directory}; shift ;;
     --force) force=1 ;;
     --print-base64) print_base64=1 ;;
-    -h | --help) usage ;;
-    -*) echo "generate-client-certificate: unknown option $1" >&2; usage ;;
+    --service-url) service_url=${2:?--service-url needs a URL}; shift ;;
+    -h | --help) usage 0 ;;
+    -*) echo "generate-client-certificate: unknown option $1" >&2; usage >&2 ;;
     *) positional+=("$1") ;;
   esac
   shift
 done
-[ "${#positional[@]}" -eq 2 ] || usage
+[ "${#positional[@]}" -eq 2 ] || usage >&2
 environment=${positional[0]} client=${positional[1]}
 code=2
 [[ "$environment" =~ ^[a-z0-9][a-z0-9-]*$ ]] || die "environment '$environment' must be lower case letters, digits and dashes"
-[[ "$client" =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] || die "client '$client' must be letters, digits, dots, dashes or underscores"
-[[ "$days" =~ ^[1-9][0-9]*$ ]] || die "--days must be a whole number of days"
+[[ "$client" =~ ^[A-Za-z0-9][A-Za-z0-9_-]*$ ]] || die "client '$client' must be letters, digits, dashes or underscores"
+if ! [[ "$days" =~ ^[1-9][0-9]{0,3}$ ]] || [ "$days" -gt 3650 ]; then
+  die "--days must be a whole number of days from 1 to 3650 (ten years); got '$days'"
+fi
 if [ -n "$ca_cert$ca_key" ] && { [ -z "$ca_cert" ] || [ -z "$ca_key" ]; }; then
   die "give both --ca-cert and --ca-key, or neither to fetch the CA with kubectl"
 fi
@@ -66,10 +73,11 @@ if [ -z "$ca_cert" ]; then
   namespace=hmpps-integration-api-$environment
   command -v kubectl >/dev/null 2>&1 || die "kubectl is not installed; install it, or pass --ca-cert and --ca-key"
   echo "fetching the CA from secret mutual-tls-auth in namespace $namespace"
-  for item in crt key; do
-    kubectl get secret mutual-tls-auth --namespace "$namespace" --output "jsonpath={.data.ca\\.$item}" |
-      base64 -d >"$work/ca.$item" || die "could not read ca.$item from secret mutual-tls-auth in $namespace"
-    [ -s "$work/ca.$item" ] || die "secret mutual-tls-auth in $namespace has no ca.$item"
+  for item in crt:truststore-public-key key:truststore-private-key; do
+    field=${item#*:} file=$work/ca.${item%%:*}
+    kubectl get secret mutual-tls-auth --namespace "$namespace" --output "jsonpath={.data.$field}" |
+      base64 -d >"$file" || die "could not read $field from secret mutual-tls-auth in $namespace"
+    [ -s "$file" ] || die "secret mutual-tls-auth in $namespace has no field $field"
   done
   ca_cert=$work/ca.crt ca_key=$work/ca.key
 fi
@@ -94,6 +102,14 @@ openssl x509 -req -in "$work/client.csr" -CA "$ca_cert" -CAkey "$ca_key" -set_se
   -days "$days" -sha256 -extfile "$work/client.ext" -out "$work/client.pem" 2>"$work/openssl.log" ||
   die "signing failed: $(tr '\n' ' ' <"$work/openssl.log")"
 
+# The allow-list pattern for the URL's path: the path itself, regex-escaped (the API matches the whole path).
+path=$(printf '%s' "$service_url" | sed -E 's#^[a-zA-Z]+://[^/]*##; s#[?\#].*##')
+if [ -n "$path" ]; then
+  allowed=$(printf '%s' "$path" | sed -E 's/[][\.*^$+?(){}|]/\\&/g')
+else
+  allowed='/v1/persons/[^/]*$'
+fi
+
 mkdir -p "$out"
 install -m 0600 "$work/client.pem" "$cert_out"
 install -m 0600 "$work/client.key" "$key_out"
@@ -103,9 +119,13 @@ cat <<DONE
 wrote $cert_out (X.509 v3, clientAuth, CN=$client, until $expiry)
   and $key_out ($kind private key), both mode 0600
 next:
-  heartbeat cert inspect --cert $cert_out --key $key_out
-  scripts/create-context.sh $environment --cert $cert_out --key $key_out --service-url URL --org-id ID
-  (or set MTLS_CERT and MTLS_KEY to: base64 < FILE | tr -d '\\n')
+  1. heartbeat cert inspect --cert $cert_out --key $key_out
+  2. let CN=$client call its path: add to src/main/resources/application-$environment.yml of
+     hmpps-integration-api (a pull request), under authorisation.consumers:
+       $client:
+         include:
+           - '$allowed'
+  3. scripts/create-context.sh $environment --client $client --org-id ID --service-url URL
 DONE
 if [ "$print_base64" -eq 1 ]; then
   echo "MTLS_CERT=$(base64 <"$cert_out" | tr -d '\n')"

@@ -110,8 +110,11 @@ pub struct CheckArgs {
     #[arg(long, value_name = "PATH")]
     pub junit: Option<PathBuf>,
     /// Print only the verdict of a failed check
-    #[arg(long, short)]
+    #[arg(long, short, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// Print each answer's status line and headers (secret-bearing values redacted)
+    #[arg(long, short)]
+    pub verbose: bool,
     /// When to colour the text output
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
@@ -165,9 +168,12 @@ pub struct SandboxArgs {
     /// CA private key (PEM), with --ca-cert
     #[arg(long, value_name = "PATH", requires = "ca_cert")]
     pub ca_key: Option<PathBuf>,
-    /// Write SERVICE_URL, API_KEY, MTLS_CERT, MTLS_KEY and SERVICE_CA_CERT to this file, ready to source
+    /// Write the heartbeat consumer's context (SERVICE_URL, API_KEY, MTLS_CERT, MTLS_KEY, SERVICE_CA_CERT), SERVICE_BASE_URL and the FULL_ACCESS_*, LIMITED_ACCESS_* and NO_ACCESS_* consumers to this file (mode 0600), ready to source
     #[arg(long, value_name = "FILE")]
     pub write_env: Option<PathBuf>,
+    /// Consumers and their path allow-lists, as in application-<env>.yml (authorisation.consumers.<cn>.include) [default: heartbeat, full-access, limited-access, no-access]
+    #[arg(long, value_name = "FILE")]
+    pub consumers: Option<PathBuf>,
 }
 
 #[cfg(feature = "sandbox")]
@@ -191,18 +197,9 @@ pub enum ColorChoice {
     Never,
 }
 
-/// Parses `500ms`, `10s`, `2m` or a plain number of seconds.
+/// Parses a duration flag; see `duration::parse`.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    if let Ok(seconds) = text.parse::<f64>() {
-        return if seconds.is_finite() && seconds >= 0.0 {
-            Ok(Duration::from_secs_f64(seconds))
-        } else {
-            Err("a duration cannot be negative".into())
-        };
-    }
-    humantime::parse_duration(text)
-        .map_err(|e| format!("{e}; write a duration like 500ms, 10s or 2m"))
+    crate::duration::parse(text)
 }
 
 /// Parses `10MiB`, `512KB` or a plain number of bytes.
@@ -216,17 +213,6 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_accept_units_and_plain_seconds() {
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
-        assert_eq!(parse_duration("0.25"), Ok(Duration::from_millis(250)));
-        assert!(parse_duration("-1").is_err());
-        assert!(parse_duration("soon").is_err());
-    }
 
     #[test]
     fn sizes_accept_units() {

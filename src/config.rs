@@ -41,9 +41,10 @@ impl Environment {
             SERVICE_CA_CERT,
             "NO_COLOR",
             "TERM",
-        ];
+        ]
+        .into_iter()
+        .chain(crate::proxy::VARIABLES);
         let vars = names
-            .iter()
             .filter_map(|name| {
                 std::env::var(name)
                     .ok()
@@ -60,7 +61,8 @@ impl Environment {
         }
     }
 
-    fn get(&self, name: &str) -> Option<&str> {
+    /// Returns a variable's value when it is set and not blank.
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.vars
             .get(name)
             .map(String::as_str)
@@ -86,6 +88,8 @@ impl Environment {
 pub struct CheckConfig {
     pub url: Url,
     pub api_key: SecretString,
+    /// The API key as the header value sent, validated once and marked sensitive.
+    api_key_value: HeaderValue,
     pub api_key_header: HeaderName,
     pub request_id_header: HeaderName,
     pub identity: ClientIdentity,
@@ -95,6 +99,8 @@ pub struct CheckConfig {
     pub follow_redirects: bool,
     pub max_body: u64,
     pub cert_warn_days: u32,
+    /// The proxy this URL is reached through, when HTTPS_PROXY (or ALL_PROXY) applies to its host.
+    pub proxy: Option<crate::proxy::Proxy>,
     pub output: OutputOptions,
     /// Days until the client certificate expires, at load time.
     pub cert_days_left: i64,
@@ -108,9 +114,14 @@ impl CheckConfig {
         Redactor::new(self.secrets.clone())
     }
 
-    /// Returns the URL as it may be printed: a secret someone put in it is redacted.
+    /// Returns the URL as it may be printed: no userinfo, and a secret someone put in it is redacted.
     pub fn display_url(&self) -> String {
-        self.redactor().clean(self.url.as_str(), 4096)
+        crate::redact::display_url(&self.redactor(), &self.url)
+    }
+
+    /// Returns the API key header's value (marked sensitive, so it is never logged).
+    pub fn api_key_value(&self) -> HeaderValue {
+        self.api_key_value.clone()
     }
 }
 
@@ -130,6 +141,8 @@ pub struct OutputOptions {
     pub junit: Option<PathBuf>,
     pub quiet: bool,
     pub color: bool,
+    /// Print each response's status line and headers.
+    pub verbose: bool,
 }
 
 impl CheckConfig {
@@ -154,6 +167,10 @@ impl CheckConfig {
             Expectations::new(&args.expect_status, &args.expect_json, &args.expect_body),
         );
         problems.extend(limits(args));
+        let proxy = url
+            .as_ref()
+            .and_then(|url| collect(&mut problems, crate::proxy::Proxy::for_url(env, url)))
+            .flatten();
         let (
             Some(url),
             Some(api_key),
@@ -177,8 +194,13 @@ impl CheckConfig {
         if !problems.is_empty() {
             return Err(Error::Config(problems));
         }
+        let mut api_key_value = HeaderValue::from_str(api_key.expose_secret())
+            .map_err(|_| Error::Config(vec![not_a_header_value()]))?;
+        api_key_value.set_sensitive(true);
         Ok(Self {
             secrets: secrets(env, &api_key),
+            api_key_value,
+            proxy,
             cert_days_left: identity.facts.days_left(now),
             url,
             api_key,
@@ -201,20 +223,28 @@ impl CheckConfig {
                 junit: args.junit.clone(),
                 quiet: args.quiet,
                 color,
+                verbose: args.verbose,
             },
         })
     }
 }
 
+/// Reads the API key trimmed of spaces and tabs at its ends, as HTTP trims a header value, so what is
+/// redacted is exactly what is sent.
 fn api_key(env: &Environment) -> Result<SecretString, Problem> {
     let key = required(env, API_KEY, "the API key for this environment")?;
-    match HeaderValue::from_str(key.expose_secret()) {
-        Ok(_) => Ok(key),
-        Err(_) => Err(Problem::new(
-            API_KEY,
-            "holds characters not allowed in an HTTP header (a line break?)",
-        )),
+    let trimmed = SecretString::from(key.expose_secret().trim_matches([' ', '\t']).to_string());
+    match HeaderValue::from_str(trimmed.expose_secret()) {
+        Ok(_) => Ok(trimmed),
+        Err(_) => Err(not_a_header_value()),
     }
+}
+
+fn not_a_header_value() -> Problem {
+    Problem::new(
+        API_KEY,
+        "holds characters not allowed in an HTTP header (a line break?)",
+    )
 }
 
 /// Loads the certificate and key and checks the certificate is valid now.
@@ -384,7 +414,7 @@ fn roots(args: &CheckArgs, env: &Environment) -> Result<RootCertStore, Problem> 
 /// Lists the secret values as given and in the forms a server might echo them.
 fn secrets(env: &Environment, api_key: &SecretString) -> Vec<SecretString> {
     let mut secrets = vec![api_key.clone()];
-    for name in [MTLS_CERT, MTLS_KEY] {
+    for name in [API_KEY, MTLS_CERT, MTLS_KEY] {
         if let Some(value) = env.get(name) {
             secrets.push(SecretString::from(value.trim().to_string()));
         }

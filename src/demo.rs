@@ -1,5 +1,5 @@
 //! `heartbeat demo`: starts the sandbox in-process and runs real checks against it through the normal code
-//! path, one healthy and two failing for reasons users meet, each under a one-line caption.
+//! path, one healthy and three failing for reasons users meet, each under a one-line caption.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -19,6 +19,8 @@ struct Scene<'a> {
     path: &'a str,
     flags: &'a [&'a str],
     client: &'a Pair,
+    /// Sends this API key instead of the sandbox's.
+    api_key: Option<&'a str>,
     expected: ExitCode,
 }
 
@@ -30,12 +32,7 @@ pub fn run(color: bool, out: &mut dyn Write) -> Result<ExitCode, Error> {
         .issue_client("heartbeat-demo-expired", -400, -35)
         .map_err(|e| Error::Demo(format!("issuing a certificate: {e}")))?;
     let api_key = SecretString::from(uuid::Uuid::new_v4().simple().to_string());
-    let options = Options {
-        addr: ([127, 0, 0, 1], 0).into(),
-        api_key,
-        pki: Arc::new(pki),
-        log: false,
-    };
+    let options = Options::new(([127, 0, 0, 1], 0).into(), api_key, Arc::new(pki));
     let sandbox = Handle::start(options)?;
     let client = &sandbox.pki().client;
     let scenes = [
@@ -44,6 +41,7 @@ pub fn run(color: bool, out: &mut dyn Write) -> Result<ExitCode, Error> {
             path: sandbox::PERSONS_PATH,
             flags: &["--attempts", "1"],
             client,
+            api_key: None,
             expected: ExitCode::Healthy,
         },
         Scene {
@@ -51,6 +49,7 @@ pub fn run(color: bool, out: &mut dyn Write) -> Result<ExitCode, Error> {
             path: "/fault/error",
             flags: &["--attempts", "2", "--retry-delay", "200ms"],
             client,
+            api_key: None,
             expected: ExitCode::Unhealthy,
         },
         Scene {
@@ -58,7 +57,16 @@ pub fn run(color: bool, out: &mut dyn Write) -> Result<ExitCode, Error> {
             path: sandbox::PERSONS_PATH,
             flags: &["--attempts", "1"],
             client: &expired,
+            api_key: None,
             expected: ExitCode::Usage,
+        },
+        Scene {
+            caption: "the API gateway refuses a wrong API key: 403 {\"message\":\"Forbidden\"}, not retried",
+            path: sandbox::PERSONS_PATH,
+            flags: &["--attempts", "3", "--retry-delay", "200ms"],
+            client,
+            api_key: Some("a-key-from-another-environment"),
+            expected: ExitCode::Unhealthy,
         },
     ];
     let write = |result| Error::output("writing the demo", result);
@@ -86,7 +94,7 @@ pub fn run(color: bool, out: &mut dyn Write) -> Result<ExitCode, Error> {
     }
     write(writeln!(
         out,
-        "heartbeat demo: all three checks behaved as expected"
+        "heartbeat demo: all four checks behaved as expected"
     ))?;
     Ok(ExitCode::Healthy)
 }
@@ -104,7 +112,12 @@ fn play(
     else {
         unreachable!("the demo only builds check commands");
     };
-    let env = Environment::from_pairs(sandbox.environment(scene.path, scene.client));
+    let mut vars = sandbox.environment(scene.path, scene.client);
+    if let Some(key) = scene.api_key {
+        vars.retain(|(name, _)| *name != crate::config::API_KEY);
+        vars.push((crate::config::API_KEY, key.to_string()));
+    }
+    let env = Environment::from_pairs(vars);
     let mut text = Vec::new();
     let code = match crate::check(&args, &env, color, &mut std::io::sink(), &mut text) {
         Ok(code) => code,

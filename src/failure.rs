@@ -1,24 +1,153 @@
-//! Why an attempt failed: sorting transport errors and answers into failure classes, with the API's own
-//! words (`userMessage`, a body excerpt) cleaned for printing. Pure: no I/O.
+//! Why an attempt failed: the failure classes (each with its exit code, hint and whether waiting can heal it)
+//! and the `Failure` value the reports print. Sorting answers and errors into classes lives in `classify`.
 
-use std::error::Error as _;
 use std::time::Duration;
 
-use reqwest::StatusCode;
+use crate::error::ExitCode;
 
-use crate::assert::Expectations;
-use crate::error::FailureClass;
-use crate::probe::Answer;
-use crate::redact::Redactor;
+/// Why one attempt at the API failed. The class decides the exit code, the hint and whether waiting can heal it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureClass {
+    UnexpectedStatus,
+    Unauthorized,
+    /// A 403 whose origin cannot be told: the gateway's or the application's.
+    Forbidden,
+    /// The API gateway refused the request (API key or client certificate) before the application saw it.
+    GatewayForbidden,
+    /// The application refused this consumer (the certificate's CN) for this path.
+    ConsumerForbidden,
+    /// The gateway got no good answer from the application in time (502, 504 in the gateway's shape).
+    GatewayError,
+    Assertion,
+    Redirect,
+    BodyTooLarge,
+    ClientCertRejected,
+    ServerCertInvalid,
+    TlsHandshake,
+    Dns,
+    ConnectionRefused,
+    ConnectionReset,
+    Timeout,
+    /// The proxy in HTTPS_PROXY refused the tunnel or could not be reached.
+    Proxy,
+}
 
-/// How much of a body a failure shows.
-const EXCERPT_CHARS: usize = 200;
+impl FailureClass {
+    /// Names the class in JSON and JUnit output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UnexpectedStatus => "unexpected_status",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
+            Self::GatewayForbidden => "gateway_forbidden",
+            Self::ConsumerForbidden => "consumer_forbidden",
+            Self::GatewayError => "gateway_error",
+            Self::Assertion => "assertion",
+            Self::Redirect => "redirect",
+            Self::BodyTooLarge => "body_too_large",
+            Self::ClientCertRejected => "client_certificate_rejected",
+            Self::ServerCertInvalid => "server_certificate_invalid",
+            Self::TlsHandshake => "tls_handshake",
+            Self::Dns => "dns",
+            Self::ConnectionRefused => "connection_refused",
+            Self::ConnectionReset => "connection_reset",
+            Self::Timeout => "timeout",
+            Self::Proxy => "proxy",
+        }
+    }
+
+    /// Maps the class to the process exit code.
+    pub fn exit_code(self) -> ExitCode {
+        match self {
+            Self::ClientCertRejected | Self::ServerCertInvalid | Self::TlsHandshake => {
+                ExitCode::Tls
+            }
+            Self::Dns
+            | Self::ConnectionRefused
+            | Self::ConnectionReset
+            | Self::Timeout
+            | Self::Proxy => ExitCode::NoAnswer,
+            _ => ExitCode::Unhealthy,
+        }
+    }
+
+    /// Tells whether another attempt could succeed; credentials and certificates do not heal by waiting.
+    pub fn is_retryable(self) -> bool {
+        !matches!(
+            self,
+            Self::Unauthorized
+                | Self::Forbidden
+                | Self::GatewayForbidden
+                | Self::ConsumerForbidden
+                | Self::ClientCertRejected
+                | Self::ServerCertInvalid
+                | Self::Redirect
+        )
+    }
+
+    /// Gives the one-line hint printed under a failed verdict.
+    pub fn hint(self) -> &'static str {
+        match self {
+            Self::UnexpectedStatus => {
+                "the API answered with an unexpected status: search its logs (Sentry) for the request id"
+            }
+            Self::Unauthorized => {
+                "the API did not accept the API key: check API_KEY belongs to this environment"
+            }
+            Self::Forbidden => {
+                "access was refused: from the API gateway a 403 means the API key or the client certificate was refused; from the application it means the certificate's CN may not call this path (application-<env>.yml)"
+            }
+            Self::GatewayForbidden => {
+                "the API gateway refused the request before it reached the application: check the API key (API_KEY wrong, missing, or not in the environment's usage plan) and the client certificate (issuer not in the gateway's truststore, self-signed, expired or revoked); the gateway request id finds it in the gateway's logs"
+            }
+            Self::ConsumerForbidden => {
+                "the application refused this consumer for this path: add the path to the allow-list of the certificate's CN (authorisation.consumers.<CN>.include in application-<env>.yml), or point SERVICE_URL at a path it may call"
+            }
+            Self::GatewayError => {
+                "the API gateway did not get a good answer from the application in time: search the gateway's logs for the gateway request id, and Sentry for the request id"
+            }
+            Self::Assertion => {
+                "the API answered but not with the expected content: compare the body with --expect-json/--expect-body"
+            }
+            Self::Redirect => {
+                "the API redirected: point SERVICE_URL at the final address, or pass --follow-redirects (same origin only)"
+            }
+            Self::BodyTooLarge => {
+                "the answer is larger than --max-body: raise the limit or check a smaller resource"
+            }
+            Self::ClientCertRejected => {
+                "the server did not accept the client certificate: check MTLS_CERT is signed by this environment's CA and not expired"
+            }
+            Self::ServerCertInvalid => {
+                "the server's certificate is not trusted or not valid for this host: check SERVICE_URL, or set SERVICE_CA_CERT to the server's private CA"
+            }
+            Self::TlsHandshake => {
+                "the TLS handshake failed: check the server speaks TLS 1.2 or 1.3 on this port"
+            }
+            Self::Dns => "the host name did not resolve: check SERVICE_URL",
+            Self::ConnectionRefused => {
+                "nothing accepted the connection: check SERVICE_URL's host and port, and that the service is up"
+            }
+            Self::ConnectionReset => {
+                "the connection was closed before an answer: check the service and any proxy in front of it"
+            }
+            Self::Timeout => {
+                "no answer in time: the service may be down or slow; raise --timeout if it is known to be slow"
+            }
+            Self::Proxy => {
+                "the proxy, not SERVICE_URL, refused or could not be reached: check HTTPS_PROXY (and NO_PROXY for hosts to reach directly)"
+            }
+        }
+    }
+}
 
 /// Why an attempt failed, in words safe to print.
 #[derive(Debug, Clone)]
 pub struct Failure {
     pub class: FailureClass,
     pub message: String,
+    /// The status of an answer that failed before its body was judged (a redirect, a body too large).
+    pub status: Option<u16>,
     /// The API's own `userMessage`, when the body has one.
     pub user_message: Option<String>,
     /// The start of the body, trimmed and redacted.
@@ -32,183 +161,16 @@ impl Failure {
         Self {
             class,
             message: message.into(),
+            status: None,
             user_message: None,
             excerpt: None,
             retry_after: None,
         }
     }
-}
 
-/// Judges an answer against the expectations; `None` means healthy.
-pub fn from_answer(
-    expectations: &Expectations,
-    redactor: &Redactor,
-    answer: &Answer,
-) -> Option<Failure> {
-    let status = answer.status;
-    let text = String::from_utf8_lossy(&answer.body);
-    let class = if is_nginx_client_cert_page(status, &text) {
-        FailureClass::ClientCertRejected
-    } else if !expectations.accepts_status(status.as_u16()) {
-        match status {
-            StatusCode::UNAUTHORIZED => FailureClass::Unauthorized,
-            StatusCode::FORBIDDEN => FailureClass::Forbidden,
-            _ => FailureClass::UnexpectedStatus,
-        }
-    } else {
-        let problem = expectations
-            .check_body(answer.content_type.as_deref(), &answer.body)
-            .err()?;
-        return Some(with_body(
-            Failure::new(FailureClass::Assertion, redactor.clean(&problem, 300)),
-            redactor,
-            &text,
-        ));
-    };
-    let message = format!(
-        "status {} (expected {})",
-        describe(status),
-        expectations.statuses()
-    );
-    let mut failure = with_body(Failure::new(class, message), redactor, &text);
-    if matches!(
-        status,
-        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
-    ) {
-        failure.retry_after = answer.retry_after.map(|d| d.max(Duration::from_millis(1)));
-    }
-    Some(failure)
-}
-
-/// nginx answers a missing or unverifiable client certificate with a 400 HTML page, not a TLS alert.
-fn is_nginx_client_cert_page(status: StatusCode, body: &str) -> bool {
-    status == StatusCode::BAD_REQUEST
-        && (body.contains("No required SSL certificate was sent")
-            || body.contains("The SSL certificate error"))
-}
-
-fn describe(status: StatusCode) -> String {
-    match status.canonical_reason() {
-        Some(reason) => format!("{} {reason}", status.as_u16()),
-        None => status.as_u16().to_string(),
-    }
-}
-
-fn with_body(mut failure: Failure, redactor: &Redactor, body: &str) -> Failure {
-    failure.user_message = serde_json::from_str::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| {
-            v.get("userMessage")
-                .and_then(|m| m.as_str())
-                .map(|m| redactor.clean(m, 300))
-        });
-    let excerpt = redactor.clean(body, EXCERPT_CHARS);
-    failure.excerpt = (!excerpt.is_empty()).then_some(excerpt);
-    failure
-}
-
-/// Sorts a transport error into a failure class by walking its causes.
-pub fn from_transport(error: &reqwest::Error) -> Failure {
-    if error.is_timeout() {
-        return Failure::new(FailureClass::Timeout, "timed out");
-    }
-    let mut source = error.source();
-    let mut details = Vec::new();
-    while let Some(cause) = source {
-        if let Some(tls) = tls_cause(cause) {
-            return classify_tls(tls);
-        }
-        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            use std::io::ErrorKind::*;
-            match io.kind() {
-                ConnectionRefused => {
-                    return Failure::new(FailureClass::ConnectionRefused, "connection refused");
-                }
-                ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof => {
-                    return Failure::new(
-                        FailureClass::ConnectionReset,
-                        format!("connection closed: {io}"),
-                    );
-                }
-                TimedOut => return Failure::new(FailureClass::Timeout, "timed out"),
-                _ => {}
-            }
-        }
-        details.push(cause.to_string());
-        source = cause.source();
-    }
-    let detail = details.last().cloned().unwrap_or_else(|| error.to_string());
-    if details
-        .iter()
-        .any(|d| d.contains("dns error") || d.contains("failed to lookup address"))
-    {
-        Failure::new(
-            FailureClass::Dns,
-            format!("the host name did not resolve ({detail})"),
-        )
-    } else if error.is_connect() {
-        Failure::new(
-            FailureClass::ConnectionRefused,
-            format!("could not connect ({detail})"),
-        )
-    } else {
-        Failure::new(
-            FailureClass::ConnectionReset,
-            format!("the connection failed before an answer ({detail})"),
-        )
-    }
-}
-
-/// Finds a rustls error behind a cause. io::Error hides its payload from `source()`, and connectors nest
-/// io::Errors, so look inside each layer.
-fn tls_cause<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
-    let mut current: &(dyn std::error::Error + 'static) = cause;
-    loop {
-        if let Some(tls) = current.downcast_ref::<rustls::Error>() {
-            return Some(tls);
-        }
-        current = current.downcast_ref::<std::io::Error>()?.get_ref()?;
-    }
-}
-
-fn classify_tls(error: &rustls::Error) -> Failure {
-    use rustls::AlertDescription as Alert;
-    match error {
-        rustls::Error::InvalidCertificate(why) => Failure::new(
-            FailureClass::ServerCertInvalid,
-            format!("the server's certificate was refused: {why}"),
-        ),
-        rustls::Error::AlertReceived(
-            alert @ (Alert::BadCertificate
-            | Alert::CertificateRequired
-            | Alert::UnknownCA
-            | Alert::CertificateUnknown
-            | Alert::CertificateExpired
-            | Alert::CertificateRevoked
-            | Alert::UnsupportedCertificate
-            | Alert::AccessDenied
-            | Alert::DecryptError),
-        ) => Failure::new(
-            FailureClass::ClientCertRejected,
-            format!("the server refused our client certificate (TLS alert {alert:?})"),
-        ),
-        other => Failure::new(FailureClass::TlsHandshake, format!("TLS failed: {other}")),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nginx_certificate_pages_are_recognised() {
-        let page =
-            "<html><head><title>400 No required SSL certificate was sent</title></head></html>";
-        assert!(is_nginx_client_cert_page(StatusCode::BAD_REQUEST, page));
-        assert!(!is_nginx_client_cert_page(StatusCode::OK, page));
-        assert!(!is_nginx_client_cert_page(
-            StatusCode::BAD_REQUEST,
-            "{\"userMessage\":\"bad query\"}"
-        ));
+    /// Records the status of the answer that failed.
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
     }
 }

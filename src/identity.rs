@@ -3,7 +3,7 @@
 //! here ever formats a secret value into an error.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use rustls::client::ResolvesClientCert;
 use rustls::pki_types::CertificateDer;
@@ -13,6 +13,7 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 use x509_parser::public_key::PublicKey;
 use x509_parser::x509::SubjectPublicKeyInfo;
 
+use crate::duration::rfc3339;
 use crate::error::Problem;
 use crate::input::{Input, read_certificates, read_private_key};
 
@@ -118,16 +119,6 @@ fn unix_seconds(time: SystemTime) -> i64 {
     }
 }
 
-/// Formats Unix seconds as an RFC 3339 date for messages.
-pub fn rfc3339(seconds: i64) -> String {
-    let time = if seconds >= 0 {
-        UNIX_EPOCH + Duration::from_secs(seconds as u64)
-    } else {
-        UNIX_EPOCH - Duration::from_secs(seconds.unsigned_abs())
-    };
-    humantime::format_rfc3339_seconds(time).to_string()
-}
-
 /// A client certificate chain with its key, checked to belong together.
 pub struct ClientIdentity {
     key: Arc<CertifiedKey>,
@@ -213,16 +204,21 @@ pub fn root_store(name: &str, extra: &[CertificateDer<'static>]) -> Result<RootC
 /// Builds the TLS client configuration: ring, safe protocol versions, the given roots, and the identity.
 pub fn client_config(roots: RootCertStore, identity: &ClientIdentity) -> ClientConfig {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    ClientConfig::builder_with_provider(provider)
+    let mut config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .expect("ring supports the default protocol versions")
         .with_root_certificates(roots)
-        .with_client_cert_resolver(Arc::new(FixedIdentity(Arc::clone(&identity.key))))
+        .with_client_cert_resolver(Arc::new(FixedIdentity(Arc::clone(&identity.key))));
+    // No session tickets or IDs: every attempt is a full handshake that presents the client certificate,
+    // which is what a heartbeat is there to test.
+    config.resumption = rustls::client::Resumption::disabled();
+    config
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn days_left_counts_whole_days() {

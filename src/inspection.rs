@@ -8,8 +8,9 @@ use serde_json::json;
 
 use crate::cli::Format;
 use crate::config::InspectConfig;
+use crate::duration::rfc3339;
 use crate::error::{Error, ExitCode, Problem};
-use crate::identity::{CertFacts, rfc3339};
+use crate::identity::CertFacts;
 use crate::input;
 
 /// The facts about one certificate (and its key, when given) and the problems found.

@@ -3,17 +3,21 @@
 //!
 //! `run` takes parsed arguments and returns the exit code; `main` only prints the error it may return.
 
+pub mod answer;
 pub mod assert;
+pub mod classify;
 pub mod cli;
 pub mod config;
 #[cfg(feature = "sandbox")]
 pub mod demo;
+pub mod duration;
 pub mod error;
 pub mod failure;
 pub mod identity;
 pub mod input;
 pub mod inspection;
 pub mod probe;
+pub mod proxy;
 pub mod redact;
 pub mod report;
 #[cfg(feature = "sandbox")]
@@ -88,7 +92,8 @@ pub fn check(
             return Err(error);
         }
     };
-    let text = TextReport::new(config.output.color, config.output.quiet);
+    let text =
+        TextReport::new(config.output.color, config.output.quiet).verbose(config.output.verbose);
     let ignore_pipe = |result| Error::output("writing output", result);
     ignore_pipe(text.start(stderr, &config.display_url()))?;
     let facts = &config.identity.facts;

@@ -3,13 +3,14 @@
 
 use std::time::{Duration, Instant};
 
-use reqwest::header::{CONTENT_TYPE, HeaderValue, LOCATION, RETRY_AFTER};
-use reqwest::{Client, Response, StatusCode, Url};
-use secrecy::ExposeSecret;
+use reqwest::header::LOCATION;
+use reqwest::{Client, Response, Url};
 
+use crate::answer::{self, Answer, Head};
+use crate::classify;
 use crate::config::CheckConfig;
-use crate::error::{ExitCode, FailureClass};
-use crate::failure::{self, Failure};
+use crate::error::ExitCode;
+use crate::failure::{Failure, FailureClass};
 use crate::identity;
 use crate::redact::Redactor;
 
@@ -24,6 +25,10 @@ pub struct Attempt {
     pub number: u32,
     pub request_id: String,
     pub status: Option<u16>,
+    /// The API gateway's `x-amzn-RequestId`, when it answered.
+    pub gateway_request_id: Option<String>,
+    /// The response's status line and headers, cleaned, for `--verbose`.
+    pub head: Vec<String>,
     pub latency: Duration,
     pub failure: Option<Failure>,
 }
@@ -59,7 +64,8 @@ pub async fn run(
     on_attempt: &mut dyn FnMut(&Attempt, Option<Duration>),
 ) -> CheckResult {
     let started = Instant::now();
-    let deadline = config.retry.deadline.map(|d| started + d);
+    // Config bounds every duration, but a checked sum costs nothing and can never panic.
+    let deadline = config.retry.deadline.and_then(|d| started.checked_add(d));
     let client = client(config);
     let redactor = config.redactor();
     let mut attempts = Vec::new();
@@ -114,10 +120,16 @@ fn next_wait(
     let wait = failure.retry_after.unwrap_or(config.retry.delay);
     let server_asked = failure.retry_after.is_some();
     match deadline {
-        Some(deadline) if Instant::now() + wait >= deadline => Err(format!(
-            "not retried: waiting {} would pass --deadline",
-            humantime::format_duration(wait)
-        )),
+        Some(deadline)
+            if Instant::now()
+                .checked_add(wait)
+                .is_none_or(|at| at >= deadline) =>
+        {
+            Err(format!(
+                "not retried: waiting {} would pass --deadline",
+                humantime::format_duration(wait)
+            ))
+        }
         None if server_asked && wait > MAX_RETRY_AFTER => Err(format!(
             "not retried: the server asked to wait {}",
             humantime::format_duration(wait)
@@ -128,7 +140,14 @@ fn next_wait(
 
 fn client(config: &CheckConfig) -> Client {
     let tls = identity::client_config(config.roots.clone(), &config.identity);
-    Client::builder()
+    let mut builder = Client::builder()
+        // Proxies come from `config` (the one reader of the environment), never from reqwest's own lookup.
+        .no_proxy();
+    if let Some(proxy) = &config.proxy {
+        builder = builder
+            .proxy(reqwest::Proxy::all(proxy.url.clone()).expect("config validated the proxy URL"));
+    }
+    builder
         .tls_backend_preconfigured(tls)
         .redirect(reqwest::redirect::Policy::none())
         // A fresh connection per attempt, as a new consumer would make, so every attempt tests the handshake.
@@ -148,65 +167,69 @@ async fn attempt(
 ) -> Attempt {
     let request_id = uuid::Uuid::new_v4().to_string();
     let started = Instant::now();
-    let outcome = tokio::time::timeout(budget, exchange(client, config, &request_id)).await;
+    let mut head = None;
+    let outcome = tokio::time::timeout(
+        budget,
+        exchange(client, config, redactor, &request_id, &mut head),
+    )
+    .await;
     let latency = started.elapsed();
-    let (status, failure) = match outcome {
-        Err(_) => (
-            None,
-            Some(Failure::new(
-                FailureClass::Timeout,
-                format!(
-                    "no complete answer within {}",
-                    humantime::format_duration(budget)
-                ),
-            )),
-        ),
-        Ok(Err(failure)) => (None, Some(failure)),
-        Ok(Ok(answer)) => (
-            Some(answer.status.as_u16()),
-            failure::from_answer(&config.expectations, redactor, &answer),
-        ),
+    let failure = match outcome {
+        Err(_) => Some(Failure::new(
+            FailureClass::Timeout,
+            format!(
+                "no complete answer within {}",
+                humantime::format_duration(budget)
+            ),
+        )),
+        Ok(Err(failure)) => Some(failure),
+        Ok(Ok(answer)) => classify::from_answer(&config.expectations, redactor, &answer),
     };
     // Messages can carry server text (a Location, an error's detail): clean them like any server text.
     let failure = failure.map(|f| Failure {
         message: redactor.clean(&f.message, 500),
         ..f
     });
+    let (status, gateway_request_id, head) = match head {
+        Some(head) => (
+            Some(head.status.as_u16()),
+            head.gateway_request_id,
+            head.lines,
+        ),
+        None => (None, None, Vec::new()),
+    };
     Attempt {
         number,
         request_id,
         status,
+        gateway_request_id,
+        head,
         latency,
         failure,
     }
 }
 
-/// What the server answered.
-pub struct Answer {
-    pub(crate) status: StatusCode,
-    pub(crate) content_type: Option<String>,
-    pub(crate) retry_after: Option<Duration>,
-    pub(crate) body: Vec<u8>,
-}
-
+/// Sends the request (following same-origin redirects when asked) and reads the answer. The head of the last
+/// response goes to `head` as soon as it arrives, so a failure after it (a body too large) still reports it.
 async fn exchange(
     client: &Client,
     config: &CheckConfig,
+    redactor: &Redactor,
     request_id: &str,
+    head: &mut Option<Head>,
 ) -> Result<Answer, Failure> {
-    let mut api_key = HeaderValue::from_str(config.api_key.expose_secret())
-        .expect("CheckConfig::load refuses an API_KEY that is not a header value");
-    api_key.set_sensitive(true);
+    let proxy = config.proxy.as_ref().map(|p| p.display.as_str());
     let mut url = config.url.clone();
     for _ in 0..=MAX_REDIRECTS {
         let response = client
             .get(url.clone())
-            .header(&config.api_key_header, api_key.clone())
+            .header(&config.api_key_header, config.api_key_value())
             .header(&config.request_id_header, request_id)
             .send()
             .await
-            .map_err(|e| failure::from_transport(&e))?;
+            .map_err(|e| classify::from_transport(&e, proxy))?;
         let status = response.status();
+        *head = Some(Head::read(&response, redactor));
         if status.is_redirection() && !config.expectations.accepts_status(status.as_u16()) {
             let next = redirect_target(&url, &response)?;
             if config.follow_redirects && same_origin(&url, &next) {
@@ -220,10 +243,14 @@ async fn exchange(
             };
             return Err(Failure::new(
                 FailureClass::Redirect,
-                format!("redirected ({status}) to {next} {why}"),
-            ));
+                format!(
+                    "redirected ({status}) to {} {why}",
+                    crate::redact::display_url(redactor, &next)
+                ),
+            )
+            .with_status(status.as_u16()));
         }
-        return read_answer(response, config.max_body).await;
+        return answer::read(response, config.max_body, redactor).await;
     }
     Err(Failure::new(
         FailureClass::Redirect,
@@ -242,12 +269,14 @@ fn redirect_target(url: &Url, response: &Response) -> Result<Url, Failure> {
             FailureClass::Redirect,
             format!("redirected ({status}) without a Location"),
         )
+        .with_status(status.as_u16())
     })?;
     url.join(location).map_err(|_| {
         Failure::new(
             FailureClass::Redirect,
             format!("redirected ({status}) to an invalid Location"),
         )
+        .with_status(status.as_u16())
     })
 }
 
@@ -255,56 +284,6 @@ fn same_origin(a: &Url, b: &Url) -> bool {
     a.scheme() == b.scheme()
         && a.host_str() == b.host_str()
         && a.port_or_known_default() == b.port_or_known_default()
-}
-
-/// Reads the body in chunks, so memory stays bounded by `max_body` whatever the server sends.
-async fn read_answer(mut response: Response, max_body: u64) -> Result<Answer, Failure> {
-    let status = response.status();
-    let header = |name| {
-        response
-            .headers()
-            .get(name)
-            .and_then(|v: &HeaderValue| v.to_str().ok())
-            .map(str::to_string)
-    };
-    let content_type = header(CONTENT_TYPE);
-    let retry_after = header(RETRY_AFTER).and_then(|v| parse_retry_after(&v));
-    let too_large = || {
-        Failure::new(
-            FailureClass::BodyTooLarge,
-            format!("the body is larger than --max-body ({max_body} bytes)"),
-        )
-    };
-    if response.content_length().is_some_and(|len| len > max_body) {
-        return Err(too_large());
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| failure::from_transport(&e))?
-    {
-        if body.len() as u64 + chunk.len() as u64 > max_body {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Answer {
-        status,
-        content_type,
-        retry_after,
-        body,
-    })
-}
-
-fn parse_retry_after(value: &str) -> Option<Duration> {
-    match value.trim().parse::<u64>() {
-        Ok(seconds) => Some(Duration::from_secs(seconds)),
-        Err(_) => httpdate::parse_http_date(value.trim()).ok().map(|at| {
-            at.duration_since(std::time::SystemTime::now())
-                .unwrap_or_default()
-        }),
-    }
 }
 
 #[cfg(test)]
@@ -327,15 +306,5 @@ mod tests {
             &Url::parse("https://evil.test/v1").unwrap()
         ));
         assert!(!same_origin(&a, &Url::parse("http://api.test/v1").unwrap()));
-    }
-
-    #[test]
-    fn retry_after_accepts_seconds_and_dates() {
-        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
-        assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(parse_retry_after("soon"), None);
     }
 }

@@ -1,16 +1,23 @@
-//! Makes server text safe to print: the server is untrusted, so its text is stripped of control characters,
-//! folded onto one line, cut short, and any secret it echoes is replaced.
+//! Makes server text safe to print: the server is untrusted, so its text is stripped of control and bidi
+//! characters, folded onto one line, cut short, and any secret it echoes — raw, trimmed, JSON-escaped,
+//! percent-encoded or base64 — is replaced.
 
+use base64::Engine as _;
 use secrecy::{ExposeSecret, SecretString};
+use zeroize::Zeroizing;
 
 /// Cleans untrusted text before it reaches a terminal, a JSON result or a JUnit file.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Redactor {
     secrets: Vec<SecretString>,
 }
 
 /// What replaces a secret.
 pub const REDACTED: &str = "[redacted]";
+
+/// Shorter secrets are still redacted raw, but not in their encodings: a 3-character base64 form would
+/// redact half of any text.
+const MIN_ENCODED_LEN: usize = 6;
 
 impl Redactor {
     /// Builds a redactor for these secret values.
@@ -19,40 +26,227 @@ impl Redactor {
     }
 
     /// Returns the text on one line, without control characters or secrets, at most `max_chars` long.
+    /// JSON string escapes are decoded first, so an escaped echo of a secret is found too.
     pub fn clean(&self, text: &str, max_chars: usize) -> String {
-        let mut text: String = text
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect::<String>()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
-        // Redact before cutting, so no prefix of a secret survives at the cut.
-        for secret in &self.secrets {
-            text = text.replace(secret.expose_secret(), REDACTED);
-        }
+        let text = fold(&unescape_json(text));
+        let text = self.replace_all(text);
         match text.char_indices().nth(max_chars) {
             Some((index, _)) => format!("{}…", &text[..index]),
             None => text,
         }
     }
+
+    /// Redacts before cutting, so no prefix of a secret survives at the cut.
+    fn replace_all(&self, mut text: String) -> String {
+        for secret in &self.secrets {
+            for form in forms(secret.expose_secret()).iter() {
+                if !form.is_empty() {
+                    text = text.replace(form.as_str(), REDACTED);
+                }
+            }
+        }
+        text
+    }
+}
+
+/// Returns a URL as it may be printed: no userinfo, percent-decoded, then cleaned.
+pub fn display_url(redactor: &Redactor, url: &reqwest::Url) -> String {
+    let mut url = url.clone();
+    if !url.username().is_empty() || url.password().is_some() {
+        // Only fails for URLs that cannot have userinfo, which then have none.
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+    }
+    let decoded = percent_decode(url.as_str());
+    redactor.clean(&decoded, 4096)
+}
+
+/// Turns control, bidi and other invisible formatting characters into spaces and folds runs of whitespace.
+fn fold(text: &str) -> String {
+    text.chars()
+        .map(|c| if is_unsafe(c) { ' ' } else { c })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Control characters, and the bidi/format characters that can reorder or hide what a terminal shows.
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// Every form in which an echo of `secret` can reach printable text.
+fn forms(secret: &str) -> Zeroizing<Vec<String>> {
+    let folded = fold(secret);
+    let mut forms = vec![
+        secret.to_string(),
+        secret.trim().to_string(),
+        folded.clone(),
+    ];
+    if secret.chars().count() >= MIN_ENCODED_LEN {
+        for value in [secret, folded.as_str()] {
+            forms.push(percent_encode(value, false));
+            forms.push(percent_encode(value, true));
+            forms.push(percent_encode(value, false).replace("%20", "+"));
+            let b64 = base64::engine::general_purpose::STANDARD.encode(value);
+            forms.push(b64.trim_end_matches('=').to_string());
+            let url_safe = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value);
+            forms.push(url_safe);
+        }
+    }
+    // Longest first, so a form is never half-replaced by a shorter one inside it.
+    forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    forms.dedup();
+    Zeroizing::new(forms)
+}
+
+fn percent_encode(value: &str, lower: bool) -> String {
+    let mut out = String::with_capacity(value.len() * 3);
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(byte as char);
+        } else if lower {
+            out.push_str(&format!("%{byte:02x}"));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// Decodes `%XX` sequences; invalid ones and non-UTF-8 results are kept as they were.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_string())
+}
+
+/// Decodes JSON string escapes wherever they appear (`\"`, `\\`, `\/`, `\n`, `\uXXXX` with surrogate pairs);
+/// anything that is not a valid escape is kept as it was.
+fn unescape_json(text: &str) -> String {
+    if !text.contains('\\') {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.peek().copied() {
+            Some(e @ ('"' | '\\' | '/')) => {
+                chars.next();
+                out.push(e);
+            }
+            Some('n' | 'r' | 't' | 'b' | 'f') => {
+                chars.next();
+                out.push(' ');
+            }
+            Some('u') => match unicode_escape(&mut chars) {
+                Some(decoded) => out.push(decoded),
+                None => out.push('\\'),
+            },
+            _ => out.push('\\'),
+        }
+    }
+    out
+}
+
+/// Reads `uXXXX` (and a following `\uXXXX` low surrogate) after a backslash; leaves the input untouched on failure.
+fn unicode_escape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Option<char> {
+    let ahead: String = chars.clone().take(11).collect();
+    let unit = |s: &str| u16::from_str_radix(s.get(1..5)?, 16).ok();
+    let high = unit(&ahead)?;
+    if (0xD800..0xDC00).contains(&high) {
+        let low = ahead
+            .get(5..7)
+            .filter(|s| *s == "\\u")
+            .and(unit(ahead.get(6..)?))?;
+        let decoded = char::decode_utf16([high, low]).next()?.ok()?;
+        chars.nth(10);
+        return Some(decoded);
+    }
+    let decoded = char::from_u32(u32::from(high))?;
+    chars.nth(4);
+    Some(decoded)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn redactor(secret: &str) -> Redactor {
+        Redactor::new(vec![SecretString::from(secret.to_string())])
+    }
+
     #[test]
     fn strips_controls_folds_lines_and_redacts() {
-        let redactor = Redactor::new(vec![SecretString::from("s3cret-key".to_string())]);
-        let cleaned = redactor.clean("bad key\n\t\x1b[31ms3cret-key\x07 here", 100);
+        let cleaned = redactor("s3cret-key").clean("bad key\n\t\x1b[31ms3cret-key\x07 here", 100);
         assert_eq!(cleaned, "bad key [31m[redacted] here");
     }
 
     #[test]
     fn cuts_long_text_after_redacting() {
-        let redactor = Redactor::new(vec![SecretString::from("abcdefgh".to_string())]);
-        assert_eq!(redactor.clean("xxabcdefgh", 4), "xx[r…");
-        assert_eq!(redactor.clean("short", 10), "short");
+        assert_eq!(redactor("abcdefgh").clean("xxabcdefgh", 4), "xx[r…");
+        assert_eq!(redactor("abcdefgh").clean("short", 10), "short");
+    }
+
+    #[test]
+    fn finds_every_encoding_of_a_secret() {
+        let secret = "k+y/\"q\\=9";
+        let r = redactor(secret);
+        let echoes = [
+            r#"{"m":"k+y\/\"q\\=9"}"#.to_string(),
+            r#"{"m":"\u006b\u002by/\"q\\=9"}"#.to_string(),
+            "x=k%2By%2F%22q%5C%3D9".to_string(),
+            "x=k%2by%2f%22q%5c%3d9".to_string(),
+            base64::engine::general_purpose::STANDARD.encode(secret),
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret),
+        ];
+        for echo in echoes {
+            let cleaned = r.clean(&echo, 500);
+            assert!(cleaned.contains(REDACTED), "{echo} -> {cleaned}");
+            assert!(!cleaned.contains(secret), "{echo} -> {cleaned}");
+        }
+    }
+
+    #[test]
+    fn a_key_with_inner_whitespace_is_found_as_sent() {
+        let r = redactor("abc\tdef-123 ");
+        assert_eq!(r.clean("got abc def-123!", 100), "got [redacted]!");
+    }
+
+    #[test]
+    fn bidi_and_invisible_characters_are_removed() {
+        let cleaned = redactor("zzzzzz").clean("a\u{202E}b\u{2066}c\u{200B}d", 100);
+        assert_eq!(cleaned, "a b c d");
+    }
+
+    #[test]
+    fn urls_lose_userinfo_and_are_redacted_after_decoding() {
+        let r = redactor("k+y/=9abc");
+        let url = reqwest::Url::parse("https://user:pa55@api.test/v1?key=k%2By%2F%3D9abc").unwrap();
+        let shown = display_url(&r, &url);
+        assert_eq!(shown, "https://api.test/v1?key=[redacted]");
     }
 }

@@ -8,14 +8,15 @@ use anstyle::{AnsiColor, Style};
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use serde_json::json;
 
+use crate::duration::rfc3339;
 use crate::error::Error;
-use crate::identity::rfc3339;
 use crate::probe::{Attempt, CheckResult};
 
 /// Human-readable progress and verdict.
 pub struct TextReport {
     color: bool,
     quiet: bool,
+    verbose: bool,
 }
 
 const GREEN: Style = AnsiColor::Green.on_default().bold();
@@ -25,7 +26,16 @@ const YELLOW: Style = AnsiColor::Yellow.on_default().bold();
 impl TextReport {
     /// Builds the text report; `quiet` keeps only the verdict of a failed check.
     pub fn new(color: bool, quiet: bool) -> Self {
-        Self { color, quiet }
+        Self {
+            color,
+            quiet,
+            verbose: false,
+        }
+    }
+
+    /// Also prints each answer's status line and headers.
+    pub fn verbose(self, verbose: bool) -> Self {
+        Self { verbose, ..self }
     }
 
     fn paint(&self, style: Style, text: &str) -> String {
@@ -87,11 +97,17 @@ impl TextReport {
             .unwrap_or_default();
         writeln!(
             out,
-            "  attempt {}/{max}: {status} in {} ms: {what}{then} (request id {})",
+            "  attempt {}/{max}: {status} in {} ms: {what}{then} ({})",
             attempt.number,
             attempt.latency.as_millis(),
-            attempt.request_id
-        )
+            ids(attempt)
+        )?;
+        if self.verbose {
+            for line in &attempt.head {
+                writeln!(out, "    < {line}")?;
+            }
+        }
+        Ok(())
     }
 
     /// Writes the verdict, with everything needed to act on a failure.
@@ -107,11 +123,11 @@ impl TextReport {
             let label = self.paint(GREEN, "healthy");
             return writeln!(
                 out,
-                "heartbeat: {label}: {status} in {} ms (attempt {} of {}, request id {})",
+                "heartbeat: {label}: {status} in {} ms (attempt {} of {}, {})",
                 last.latency.as_millis(),
                 last.number,
                 result.max_attempts,
-                last.request_id
+                ids(last)
             );
         };
         writeln!(
@@ -128,6 +144,9 @@ impl TextReport {
             writeln!(out, "  body:        {excerpt}")?;
         }
         writeln!(out, "  request id:  {}", last.request_id)?;
+        if let Some(gateway) = &last.gateway_request_id {
+            writeln!(out, "  gateway id:  {gateway} (x-amzn-RequestId)")?;
+        }
         let stopped = result
             .stopped
             .as_deref()
@@ -140,6 +159,17 @@ impl TextReport {
             result.max_attempts
         )?;
         writeln!(out, "  hint: {}", failure.class.hint())
+    }
+}
+
+/// Names our request id and, when the API gateway answered, its own.
+fn ids(attempt: &Attempt) -> String {
+    match &attempt.gateway_request_id {
+        Some(gateway) => format!(
+            "request id {}, gateway request id {gateway}",
+            attempt.request_id
+        ),
+        None => format!("request id {}", attempt.request_id),
     }
 }
 
@@ -157,6 +187,7 @@ pub fn json(result: &CheckResult) -> serde_json::Value {
         "user_message": failure.and_then(|f| f.user_message.as_deref()),
         "body_excerpt": failure.and_then(|f| f.excerpt.as_deref()),
         "request_id": last.map(|a| a.request_id.as_str()),
+        "gateway_request_id": last.and_then(|a| a.gateway_request_id.as_deref()),
         "elapsed_ms": result.elapsed.as_millis() as u64,
         "stopped": result.stopped,
         "cert_days_left": result.cert_days_left,
@@ -165,6 +196,7 @@ pub fn json(result: &CheckResult) -> serde_json::Value {
             "status": a.status,
             "latency_ms": a.latency.as_millis() as u64,
             "request_id": a.request_id,
+            "gateway_request_id": a.gateway_request_id,
             "class": a.failure.as_ref().map(|f| f.class.as_str()),
             "message": a.failure.as_ref().map(|f| f.message.as_str()),
         })).collect::<Vec<_>>(),
@@ -190,7 +222,14 @@ pub fn junit(result: &CheckResult, out: impl Write) -> Result<(), quick_junit::S
             details.join("\n"),
         )
     });
-    junit_case(&format!("GET {}", result.url), result.elapsed, failure, out)
+    let log: Vec<String> = result.attempts.iter().map(attempt_line).collect();
+    junit_case(
+        &format!("GET {}", result.url),
+        result.elapsed,
+        failure,
+        Some(log.join("\n")),
+        out,
+    )
 }
 
 /// Writes JUnit XML for a check that never started because its configuration is invalid, so CircleCI's
@@ -201,25 +240,26 @@ pub fn junit_error(error: &Error, out: impl Write) -> Result<(), quick_junit::Se
         "invalid_configuration",
         error.hint().unwrap_or_default().to_string(),
     );
-    junit_case("heartbeat check", Duration::ZERO, Some(failure), out)
+    junit_case("heartbeat check", Duration::ZERO, Some(failure), None, out)
 }
 
 fn attempt_line(a: &Attempt) -> String {
     let status = a.status.map_or("none".into(), |s| s.to_string());
     let outcome = a.failure.as_ref().map_or("ok", |f| f.message.as_str());
     format!(
-        "attempt {}: status {status}, {} ms, request id {}: {outcome}",
+        "attempt {}: status {status}, {} ms, {}: {outcome}",
         a.number,
         a.latency.as_millis(),
-        a.request_id
+        ids(a)
     )
 }
 
-/// Writes one suite with one case; `failure` is (message, type, description).
+/// Writes one suite with one case; `failure` is (message, type, description); `log` is its system-out.
 fn junit_case(
     name: &str,
     time: Duration,
     failure: Option<(String, &str, String)>,
+    log: Option<String>,
     out: impl Write,
 ) -> Result<(), quick_junit::SerializeError> {
     let status = match failure {
@@ -235,6 +275,9 @@ fn junit_case(
     };
     let mut case = TestCase::new(name, status);
     case.set_classname("heartbeat.check").set_time(time);
+    if let Some(log) = log {
+        case.set_system_out(log);
+    }
     let mut suite = TestSuite::new("heartbeat");
     suite.set_time(time).add_test_case(case);
     let mut report = Report::new("heartbeat");

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use heartbeat::sandbox::pki::{Pki, SERVER_NAMES};
 
-const PERSONS: &str = "/v1/persons?first_name=Ada";
+const PERSONS: &str = PERSON;
 /// Quick retries, so failing scenarios stay fast.
 const FAST: [&str; 2] = ["--retry-delay", "50ms"];
 
@@ -50,10 +50,7 @@ fn healthy_with_a_generated_ec_v3_certificate() {
     let records = sandbox.records();
     assert_eq!(records.len(), 1);
     assert!(records[0].api_key_sent);
-    assert_eq!(
-        records[0].client.as_deref(),
-        Some("CN=heartbeat-sandbox-client")
-    );
+    assert_eq!(records[0].client.as_deref(), Some("CN=heartbeat"));
     let junit = run.junit.expect("a JUnit file");
     assert!(
         junit.contains("<testcase name=\"GET https://127.0.0.1:") && !junit.contains("<failure"),
@@ -299,7 +296,7 @@ fn a_client_certificate_from_another_ca_is_refused_by_the_server() {
 }
 
 #[test]
-fn a_wrong_api_key_gets_401_with_user_message_after_one_attempt() {
+fn a_wrong_api_key_is_the_gateways_403_naming_key_and_certificate_after_one_attempt() {
     let sandbox = sandbox();
     let run = check(
         &with(
@@ -310,27 +307,102 @@ fn a_wrong_api_key_gets_401_with_user_message_after_one_attempt() {
         &FAST,
     );
     assert_eq!(run.code, 1);
-    assert_eq!(class(&run), "unauthorized");
+    assert_eq!(class(&run), "gateway_forbidden");
     let json = run.json();
-    assert_eq!(json["status"], 401);
-    assert_eq!(
-        json["user_message"],
-        "Unauthorized: check the x-api-key header"
-    );
+    assert_eq!(json["status"], 403);
     assert!(
-        run.stderr.contains("userMessage: Unauthorized") && run.stderr.contains("check API_KEY"),
-        "{}",
-        run.stderr
+        json["gateway_request_id"]
+            .as_str()
+            .is_some_and(|id| id.len() == 36),
+        "{json}"
+    );
+    for words in [
+        "API gateway",
+        "API key",
+        "client certificate",
+        "gateway id:",
+    ] {
+        assert!(
+            run.stderr.contains(words),
+            "{words:?} missing:\n{}",
+            run.stderr
+        );
+    }
+    assert!(!run.stderr.contains("valid but"), "{}", run.stderr);
+    let junit = run.junit.unwrap();
+    assert!(
+        junit.contains(json["gateway_request_id"].as_str().unwrap()),
+        "{junit}"
     );
     assert_eq!(sandbox.records().len(), 1);
 }
 
 #[test]
-fn forbidden_is_not_retried() {
+fn the_applications_403_names_the_allow_list_and_is_not_retried() {
     let sandbox = sandbox();
     let run = check(&vars(&sandbox, "/fault/forbidden"), &FAST);
-    assert_eq!((run.code, class(&run).as_str()), (1, "forbidden"));
+    assert_eq!((run.code, class(&run).as_str()), (1, "consumer_forbidden"));
+    assert!(
+        run.stderr.contains("application-<env>.yml"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(sandbox.records().len(), 1);
+    // The heartbeat consumer may call a person by id, not the search: the real dev allow-list.
+    let search = check(&vars(&sandbox, "/v1/persons?first_name=Ada"), &FAST);
+    assert_eq!(
+        (search.code, class(&search).as_str()),
+        (1, "consumer_forbidden")
+    );
+    assert!(
+        search.json()["user_message"]
+            .as_str()
+            .unwrap()
+            .contains("Unable to authorise /v1/persons for heartbeat"),
+        "{}",
+        search.stdout
+    );
+}
+
+#[test]
+fn a_gateway_timeout_is_named_as_the_gateways_and_retried() {
+    let sandbox = sandbox();
+    let run = check(
+        &vars(&sandbox, "/fault/gateway-timeout"),
+        &["--attempts", "2", "--retry-delay", "10ms"],
+    );
+    assert_eq!((run.code, class(&run).as_str()), (1, "gateway_error"));
+    assert_eq!(sandbox.records().len(), 2);
+    assert!(
+        run.stderr
+            .contains("504 Gateway Timeout from the API gateway")
+            && run.stderr.contains("gateway's logs")
+            && run.stderr.contains("Sentry"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn verbose_shows_each_answers_head_with_secrets_redacted() {
+    let sandbox = sandbox();
+    let run = check(
+        &vars(&sandbox, "/fault/echo-key"),
+        &["--attempts", "1", "--verbose"],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("    < HTTP/1.1 500 Internal Server Error"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("    < x-amzn-requestid: "),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("[redacted]"), "{}", run.stderr);
 }
 
 #[test]
@@ -371,7 +443,7 @@ fn a_persistent_500_uses_every_attempt_and_shows_the_user_message() {
         run.stderr
     );
     let junit = run.junit.unwrap();
-    assert!(junit.contains("<failure message=\"status 500 Internal Server Error (expected 200)\" type=\"unexpected_status\""), "{junit}");
+    assert!(junit.contains("<failure message=\"status 500 Internal Server Error from the application (expected 200)\" type=\"unexpected_status\""), "{junit}");
 }
 
 #[test]
@@ -406,29 +478,29 @@ fn json_without_first_name_is_not_healthy() {
 fn custom_expectations_replace_the_default() {
     let sandbox = sandbox();
     let ok = check(
-        &vars(&sandbox, "/v1/persons?first_name=Grace"),
+        &vars(&sandbox, "/v1/persons/G6333VK"),
         &[
             "--expect-json",
-            "$.data[0].firstName=Grace",
+            "$.data.prisonerOffenderSearch.firstName=Ada",
             "--expect-json",
-            "$.pagination.count=1",
+            "$.data.prisonerOffenderSearch.identifiers.nomisNumber=G6333VK",
         ],
     );
     assert_eq!(ok.code, 0, "{}", ok.stderr);
     let wrong = check(
-        &vars(&sandbox, "/v1/persons?first_name=Grace"),
+        &vars(&sandbox, "/v1/persons/G6333VK"),
         &[
             "--attempts",
             "1",
             "--expect-json",
-            "$.data[0].firstName=Ada",
+            "$.data.prisonerOffenderSearch.firstName=Grace",
         ],
     );
     assert_eq!(wrong.code, 1);
     assert!(
         wrong
             .stderr
-            .contains("$.data[0].firstName is \"Grace\" (expected \"Ada\")"),
+            .contains("$.data.prisonerOffenderSearch.firstName is \"Ada\" (expected \"Grace\")"),
         "{}",
         wrong.stderr
     );
@@ -567,18 +639,22 @@ fn a_reset_connection_is_no_answer() {
 #[test]
 fn redirects_fail_by_default_and_name_the_location() {
     let sandbox = sandbox();
-    let run = check(&vars(&sandbox, "/fault/redirect?to=/v1/persons"), &FAST);
+    let run = check(
+        &vars(&sandbox, &format!("/fault/redirect?to={PERSON}")),
+        &FAST,
+    );
     assert_eq!((run.code, class(&run).as_str()), (1, "redirect"));
+    assert_eq!(run.json()["status"], 302);
     assert!(
         run.stderr.contains(&format!(
-            "redirected (302 Found) to {}/v1/persons and --follow-redirects is off",
+            "redirected (302 Found) to {}{PERSON} and --follow-redirects is off",
             sandbox.url("")
         )),
         "{}",
         run.stderr
     );
     let followed = check(
-        &vars(&sandbox, "/fault/redirect?to=/v1/persons"),
+        &vars(&sandbox, &format!("/fault/redirect?to={PERSON}")),
         &["--follow-redirects"],
     );
     assert_eq!(followed.code, 0, "{}", followed.stderr);

@@ -66,10 +66,10 @@ fn unhealthy_500_with_user_message() {
 }
 
 #[test]
-fn unauthorized_when_the_key_goes_in_another_header() {
+fn the_gateway_refuses_when_the_key_goes_in_another_header() {
     golden(
-        "unauthorized-401.txt",
-        "/v1/persons",
+        "gateway-forbidden-403.txt",
+        "/v1/persons/A8451DY",
         &["--api-key-header", "x-wrong-header"],
     );
 }

@@ -15,7 +15,18 @@ use heartbeat::sandbox::pki::{Pair, Pki, SERVER_NAMES};
 struct Nginx {
     child: Child,
     port: u16,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
+}
+
+impl Nginx {
+    /// The access log's lines so far: `$ssl_session_reused $ssl_client_verify` per request.
+    fn access_log(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.path().join("access.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
 }
 
 impl Drop for Nginx {
@@ -42,6 +53,45 @@ fn free_port() -> u16 {
 
 /// Starts nginx trusting `client_cas` for client certificates and serving a persons answer behind the key.
 fn nginx(server: &Pki, client_cas: &[&str]) -> Nginx {
+    let locations = format!(
+        r#"location = /v1/persons {{
+      default_type application/json;
+      if ($http_x_api_key != "{SENTINEL_KEY}") {{
+        return 401 '{{"status":401,"userMessage":"Authentication failed","developerMessage":"bad key"}}';
+      }}
+      return 200 '{{"data":[{{"firstName":"Ada","lastName":"Lovelace"}}],"pagination":{{"count":1}}}}';
+    }}"#
+    );
+    nginx_with(server, client_cas, "on", &locations)
+}
+
+/// nginx imitating API Gateway's front door: a wrong key or an untrusted certificate gets the gateway's
+/// `403 {"message":"Forbidden"}` with `x-amzn-ErrorType`, every answer has `x-amzn-RequestId`, and
+/// `/timeout` is the gateway's 504. `optional_no_ca` lets the handshake finish so the refusal is a 403.
+fn gateway(server: &Pki, client_cas: &[&str]) -> Nginx {
+    let headers = "add_header x-amzn-RequestId $request_id always;";
+    let refuse = format!(
+        r#"{headers} add_header x-amzn-ErrorType ForbiddenException always; return 403 '{{"message":"Forbidden"}}';"#
+    );
+    let locations = format!(
+        r#"default_type application/json;
+    location /v1/ {{
+      if ($ssl_client_verify != SUCCESS) {{ {refuse} }}
+      if ($http_x_api_key != "{SENTINEL_KEY}") {{ {refuse} }}
+      {headers}
+      return 200 '{{"data":{{"prisonerOffenderSearch":{{"firstName":"Ada"}}}}}}';
+    }}
+    location = /timeout {{
+      {headers}
+      return 504 '{{"message": "Endpoint request timed out"}}';
+    }}"#
+    );
+    nginx_with(server, client_cas, "optional_no_ca", &locations)
+}
+
+/// Starts nginx with these client CAs, `ssl_verify_client` mode and locations. Its access log records
+/// `$ssl_session_reused` (`r` resumed, `.` full handshake) and `$ssl_client_verify` per request.
+fn nginx_with(server: &Pki, client_cas: &[&str], verify: &str, locations: &str) -> Nginx {
     let dir = tempfile::tempdir().unwrap();
     let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
     std::fs::write(path("server.pem"), &server.server.cert_pem).unwrap();
@@ -56,22 +106,17 @@ error_log {errors} warn;
 pid {pid};
 events {{ worker_connections 64; }}
 http {{
-  access_log off;
+  log_format handshakes '$ssl_session_reused $ssl_client_verify';
+  access_log {access} handshakes;
   client_body_temp_path {tmp}; proxy_temp_path {tmp}; fastcgi_temp_path {tmp}; uwsgi_temp_path {tmp}; scgi_temp_path {tmp};
   server {{
     listen 127.0.0.1:{port} ssl;
     ssl_certificate {cert};
     ssl_certificate_key {key};
     ssl_client_certificate {clients};
-    ssl_verify_client on;
+    ssl_verify_client {verify};
     ssl_verify_depth 2;
-    location = /v1/persons {{
-      default_type application/json;
-      if ($http_x_api_key != "{api_key}") {{
-        return 401 '{{"status":401,"userMessage":"Authentication failed","developerMessage":"bad key"}}';
-      }}
-      return 200 '{{"data":[{{"firstName":"Ada","lastName":"Lovelace"}}],"pagination":{{"count":1}}}}';
-    }}
+    {locations}
   }}
 }}
 "#,
@@ -81,7 +126,7 @@ http {{
         cert = path("server.pem"),
         key = path("server.key"),
         clients = path("clients.pem"),
-        api_key = SENTINEL_KEY,
+        access = path("access.log"),
     );
     std::fs::File::create(path("nginx.conf"))
         .unwrap()
@@ -110,11 +155,7 @@ http {{
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    Nginx {
-        child,
-        port,
-        _dir: dir,
-    }
+    Nginx { child, port, dir }
 }
 
 fn env(server: &Pki, port: u16, client: &Pair, api_key: &str) -> Vec<(&'static str, String)> {
@@ -195,4 +236,93 @@ fn nginx_with_an_untrusted_certificate_is_a_tls_failure() {
     let run = check(&vars, &[]);
     assert_eq!(run.code, 4, "{}", run.stderr);
     assert_eq!(run.json()["class"], "server_certificate_invalid");
+}
+
+fn gateway_env(
+    server: &Pki,
+    port: u16,
+    path: &str,
+    client: &Pair,
+    key: &str,
+) -> Vec<(&'static str, String)> {
+    with(
+        env(server, port, client, key),
+        "SERVICE_URL",
+        format!("https://127.0.0.1:{port}{path}"),
+    )
+}
+
+#[test]
+fn the_gateways_403_for_a_wrong_key_or_an_untrusted_certificate_names_both_after_one_request() {
+    let server = Pki::generate(&SERVER_NAMES).unwrap();
+    let nginx = gateway(&server, &[&server.ca_cert_pem]);
+    let stranger = Pki::generate(&SERVER_NAMES).unwrap();
+    let healthy = check(
+        &gateway_env(&server, nginx.port, PERSON, &server.client, SENTINEL_KEY),
+        &[],
+    );
+    assert_eq!(healthy.code, 0, "{}", healthy.stderr);
+    let cases = [
+        (
+            "wrong key",
+            &server.client,
+            "SENTINEL-wrong-key-for-gateway",
+        ),
+        ("untrusted certificate", &stranger.client, SENTINEL_KEY),
+    ];
+    for (what, client, key) in cases {
+        let before = nginx.access_log().len();
+        let run = check(
+            &gateway_env(&server, nginx.port, PERSON, client, key),
+            &["--retry-delay", "10ms"],
+        );
+        assert_eq!(run.code, 1, "{what}: {}", run.stderr);
+        let json = run.json();
+        assert_eq!(json["class"], "gateway_forbidden", "{what}");
+        assert_eq!(nginx.access_log().len() - before, 1, "{what}: retried");
+        let gateway_id = json["gateway_request_id"].as_str().unwrap_or_default();
+        assert_eq!(gateway_id.len(), 32, "{what}: {json}");
+        for words in ["API gateway", "API key", "client certificate", gateway_id] {
+            assert!(
+                run.stderr.contains(words),
+                "{what}: {words:?} missing:\n{}",
+                run.stderr
+            );
+        }
+        assert!(!run.stderr.contains("valid but"), "{}", run.stderr);
+    }
+    assert!(
+        nginx.access_log().last().unwrap().contains("FAILED"),
+        "{:?}",
+        nginx.access_log()
+    );
+}
+
+#[test]
+fn the_gateways_504_is_named_as_the_gateways_and_every_attempt_is_a_full_handshake() {
+    let server = Pki::generate(&SERVER_NAMES).unwrap();
+    let nginx = gateway(&server, &[&server.ca_cert_pem]);
+    let run = check(
+        &gateway_env(
+            &server,
+            nginx.port,
+            "/timeout",
+            &server.client,
+            SENTINEL_KEY,
+        ),
+        &["--attempts", "3", "--retry-delay", "10ms"],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.json()["class"], "gateway_error");
+    assert!(
+        run.stderr.contains("from the API gateway"),
+        "{}",
+        run.stderr
+    );
+    let reused: Vec<String> = nginx
+        .access_log()
+        .iter()
+        .map(|line| line.split(' ').next().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(reused, [".", ".", "."], "a TLS session was resumed");
 }

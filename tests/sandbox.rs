@@ -23,8 +23,14 @@ struct SandboxProcess {
 
 impl SandboxProcess {
     fn start(args: &[&str]) -> Self {
+        Self::start_after(args, |_| {})
+    }
+
+    /// Starts the sandbox after `prepare` has had the env file's path (to put something there first).
+    fn start_after(args: &[&str], prepare: impl FnOnce(&Path)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let env_file = dir.path().join("sb.env");
+        prepare(&env_file);
         let mut child = Command::new(assert_cmd::cargo::cargo_bin("heartbeat"))
             .arg("sandbox")
             .args(args)
@@ -122,13 +128,21 @@ fn the_env_file_holds_a_ready_context_and_a_check_with_it_passes() {
             "API_KEY",
             "MTLS_CERT",
             "MTLS_KEY",
-            "SERVICE_CA_CERT"
+            "SERVICE_CA_CERT",
+            "SERVICE_BASE_URL",
+            "FULL_ACCESS_API_KEY",
+            "FULL_ACCESS_CERT",
+            "FULL_ACCESS_KEY",
+            "LIMITED_ACCESS_API_KEY",
+            "LIMITED_ACCESS_CERT",
+            "LIMITED_ACCESS_KEY",
+            "NO_ACCESS_API_KEY",
+            "NO_ACCESS_CERT",
+            "NO_ACCESS_KEY",
         ]
     );
-    assert_eq!(
-        vars[0].1,
-        format!("{}/v1/persons?first_name=Ada", sandbox.url)
-    );
+    assert_eq!(vars[0].1, format!("{}/v1/persons/A8451DY", sandbox.url));
+    assert_eq!(vars[5].1, sandbox.url);
     assert_eq!(vars[1].1, "SENTINEL-sandbox-key-never-logged");
     assert!(decode(&vars[2].1).starts_with("-----BEGIN CERTIFICATE-----"));
     assert!(decode(&vars[3].1).starts_with("-----BEGIN PRIVATE KEY-----"));
@@ -158,9 +172,7 @@ fn the_env_file_holds_a_ready_context_and_a_check_with_it_passes() {
     let (code, log) = sandbox.stop();
     assert_eq!(code, 0);
     assert!(
-        log.contains(
-            "sandbox: GET /v1/persons?first_name=Ada 200 client=\"CN=heartbeat-sandbox-client\""
-        ),
+        log.contains("sandbox: GET /v1/persons/A8451DY 200 client=\"CN=heartbeat\""),
         "{log}"
     );
     assert!(log.contains("heartbeat sandbox: stopped"), "{log}");
@@ -168,6 +180,76 @@ fn the_env_file_holds_a_ready_context_and_a_check_with_it_passes() {
         !log.contains("SENTINEL-sandbox-key"),
         "the key reached the log: {log}"
     );
+}
+
+#[cfg(unix)]
+#[test]
+fn an_existing_world_readable_env_file_is_replaced_by_a_private_one() {
+    use std::os::unix::fs::PermissionsExt;
+    let sandbox = SandboxProcess::start_after(&[], |path| {
+        std::fs::write(path, "old\n").unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    });
+    let mode = std::fs::metadata(&sandbox.env_file)
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(sandbox.vars.iter().any(|(name, _)| name == "API_KEY"));
+    let leftovers = std::fs::read_dir(sandbox.dir.path()).unwrap().count();
+    assert_eq!(
+        leftovers, 1,
+        "a temporary file was left beside the env file"
+    );
+}
+
+#[test]
+fn a_consumers_file_in_the_teams_shape_sets_the_allow_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = dir.path().join("application-dev.yml");
+    std::fs::write(
+        &yaml,
+        "authorisation:\n  consumers:\n    heartbeat:\n      include:\n        - \"/v1/persons/.*/name\"\n",
+    )
+    .unwrap();
+    let sandbox = SandboxProcess::start(&["--consumers", yaml.to_str().unwrap()]);
+    let vars: Vec<(&'static str, String)> = sandbox
+        .vars
+        .iter()
+        .filter_map(|(n, v)| {
+            [
+                "SERVICE_URL",
+                "API_KEY",
+                "MTLS_CERT",
+                "MTLS_KEY",
+                "SERVICE_CA_CERT",
+            ]
+            .into_iter()
+            .find(|k| k == n)
+            .map(|k| (k, v.clone()))
+        })
+        .collect();
+    let by_id = check(&vars, &["--attempts", "1"]);
+    assert_eq!(by_id.code, 1, "{}", by_id.stderr);
+    assert_eq!(by_id.json()["class"], "consumer_forbidden");
+    let name_url = format!("{}/v1/persons/A8451DY/name", sandbox.url);
+    let name = check(&with(vars, "SERVICE_URL", name_url), &["--attempts", "1"]);
+    assert_eq!(name.code, 0, "{}", name.stderr);
+}
+
+#[test]
+fn a_consumers_file_that_is_not_the_teams_shape_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = dir.path().join("bad.yml");
+    std::fs::write(&yaml, "consumers: [1, 2]\n").unwrap();
+    let output = heartbeat()
+        .args(["sandbox", "--consumers"])
+        .arg(&yaml)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("authorisation.consumers"), "{stderr}");
 }
 
 #[test]
@@ -209,7 +291,7 @@ fn curl_with_the_written_certificates_gets_json_and_curl_without_is_refused() {
         String::from_utf8_lossy(&output.stderr)
     );
     let body: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(body["data"][0]["firstName"], "Ada");
+    assert_eq!(body["data"]["prisonerOffenderSearch"]["firstName"], "Ada");
 
     let refused = Command::new("curl")
         .args(["--silent", "--cacert", &ca, "-H", &header, url])
@@ -228,11 +310,21 @@ fn curl_with_the_written_certificates_gets_json_and_curl_without_is_refused() {
 fn a_sandbox_signed_by_the_teams_ca_accepts_their_v1_certificate() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let (ca, key) = (fixtures.join("ca.pem"), fixtures.join("ca.key"));
+    // As in the real API, the certificate's CN must be on the allow-list too.
+    let dir = tempfile::tempdir().unwrap();
+    let consumers = dir.path().join("application-dev.yml");
+    std::fs::write(
+        &consumers,
+        "authorisation:\n  consumers:\n    heartbeat-fixture-v1:\n      include: [\"/v1/persons/[^/]*$\"]\n",
+    )
+    .unwrap();
     let sandbox = SandboxProcess::start(&[
         "--ca-cert",
         ca.to_str().unwrap(),
         "--ca-key",
         key.to_str().unwrap(),
+        "--consumers",
+        consumers.to_str().unwrap(),
     ]);
     let vars = &sandbox.vars;
     let output = heartbeat()
@@ -270,7 +362,7 @@ fn a_non_loopback_bind_needs_allow_remote() {
 }
 
 #[test]
-fn the_demo_shows_a_green_and_two_red_checks_and_exits_0() {
+fn the_demo_shows_a_green_and_three_red_checks_and_exits_0() {
     let output = heartbeat()
         .arg("demo")
         .timeout(Duration::from_secs(30))
@@ -293,7 +385,13 @@ fn the_demo_shows_a_green_and_two_red_checks_and_exits_0() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("all three checks behaved as expected"),
+        stdout.contains("── 4. the API gateway refuses a wrong API key")
+            && stdout.contains("status 403 Forbidden from the API gateway")
+            && stdout.contains("attempts:    1 of 3"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("all four checks behaved as expected"),
         "{stdout}"
     );
     assert!(!stdout.contains('\u{1b}'), "no colour when not a terminal");

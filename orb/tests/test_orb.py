@@ -244,8 +244,8 @@ def test_a_wrong_api_key_fails_the_step_with_a_junit_failure(tmp_path, release, 
     assert not run.run_command("check", params)
     check = step(run, "Check the API with heartbeat")
     assert check.code == 1, check.output
-    assert "check API_KEY" in check.output and "wrong-key" not in check.output
-    assert 'type="unauthorized"' in run.test_results[0].read_text()
+    assert "the API gateway refused" in check.output and "wrong-key" not in check.output
+    assert 'type="gateway_forbidden"' in run.test_results[0].read_text()
 
 
 def test_a_tampered_archive_fails_the_install_before_anything_runs(tmp_path, release, sandbox, version):

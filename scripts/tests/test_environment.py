@@ -75,34 +75,70 @@ def test_ec_keys_days_and_print_base64(tmp_path, ca):
     assert f"MTLS_CERT={base64.b64encode(cert.read_bytes()).decode()}\n" in run.stdout
 
 
-def kubectl_stub(tmp_path: Path, ca, ca_key_text: str | None = None) -> dict:
-    """A kubectl stand-in that answers `get secret mutual-tls-auth` as the cluster would (base64 data)."""
-    bin_dir = tmp_path / "stub-bin"
-    bin_dir.mkdir()
-    crt = base64.b64encode(ca[0].read_bytes()).decode()
-    key = base64.b64encode((ca_key_text or ca[1].read_text()).encode()).decode()
-    (bin_dir / "kubectl").write_text(
-        "#!/bin/sh\n"
-        f'echo "$@" >> "{tmp_path}/kubectl.log"\n'
-        'case "$*" in\n'
-        f'  *"get secret mutual-tls-auth --namespace hmpps-integration-api-dev"*"ca\\\\.crt"*) printf %s "{crt}" ;;\n'
-        f'  *"get secret mutual-tls-auth --namespace hmpps-integration-api-dev"*"ca\\\\.key"*) printf %s "{key}" ;;\n'
-        '  *) echo "Error from server (NotFound)" >&2; exit 1 ;;\n'
-        "esac\n"
-    )
-    (bin_dir / "kubectl").chmod(0o755)
+STAND_IN = Path(__file__).resolve().parent / "stand-in"
+NAMESPACE = "hmpps-integration-api-dev"
+
+
+def b64(data: bytes | str) -> str:
+    return base64.b64encode(data.encode() if isinstance(data, str) else data).decode()
+
+
+def kubectl_stub(tmp_path: Path, ca, ca_key_text: str | None = None, api_keys: dict | None = None) -> dict:
+    """The kubectl stand-in over the cluster's real secret layout: mutual-tls-auth with truststore-public-key
+    and truststore-private-key, and consumer-api-keys with one field per client."""
+    secrets = {
+        NAMESPACE: {
+            "mutual-tls-auth": {
+                "truststore-public-key": b64(ca[0].read_bytes()),
+                "truststore-private-key": b64(ca_key_text or ca[1].read_text()),
+            },
+            "consumer-api-keys": {name: b64(key) for name, key in (api_keys or {}).items()},
+        }
+    }
+    (tmp_path / "secrets.json").write_text(json.dumps(secrets))
     tmp = tmp_path / "private-tmp"
-    tmp.mkdir()
-    return {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "TMPDIR": str(tmp)}
+    tmp.mkdir(exist_ok=True)
+    return {
+        **os.environ,
+        "PATH": f"{STAND_IN}:{os.environ['PATH']}",
+        "TMPDIR": str(tmp),
+        "KUBECTL_STAND_IN_SECRETS": str(tmp_path / "secrets.json"),
+        "KUBECTL_STAND_IN_LOG": str(tmp_path / "kubectl.log"),
+    }
+
+
+def test_the_stand_in_answers_as_kubectl_does(tmp_path, ca):
+    env = kubectl_stub(tmp_path, ca, api_keys={"heartbeat": "k1"})
+    kubectl = lambda *args: subprocess.run(["kubectl", *args], capture_output=True, text=True, env=env)
+    whole = json.loads(kubectl("get", "secret", "consumer-api-keys", "-n", NAMESPACE, "-o", "json").stdout)
+    assert whole["kind"] == "Secret" and whole["data"] == {"heartbeat": b64("k1")}
+    field = kubectl("get", "secret", "mutual-tls-auth", "--namespace", NAMESPACE, "--output", "jsonpath={.data.truststore-public-key}")
+    assert base64.b64decode(field.stdout) == ca[0].read_bytes()
+    missing_field = kubectl("get", "secret", "consumer-api-keys", "-n", NAMESPACE, "-o", "jsonpath={.data.nobody}")
+    assert (missing_field.returncode, missing_field.stdout) == (0, "")
+    missing = kubectl("get", "secret", "nope", "-n", NAMESPACE, "-o", "json")
+    assert missing.returncode == 1 and missing.stderr == 'Error from server (NotFound): secrets "nope" not found\n'
 
 
 def test_the_ca_fetched_from_kubernetes_is_removed_afterwards(tmp_path, ca):
     env = kubectl_stub(tmp_path, ca)
-    run = generate("dev", "heartbeat", cwd=tmp_path, env=env)
+    run = generate("dev", "heartbeat", "--service-url", "https://api.test/v1/persons/A8451DY.json", cwd=tmp_path, env=env)
     assert run.returncode == 0, run.stderr
     assert "mutual-tls-auth in namespace hmpps-integration-api-dev" in run.stdout
     assert list(Path(env["TMPDIR"]).iterdir()) == [], "the fetched CA key was left behind"
     assert "Version: 3" in openssl_text(tmp_path / "dev-heartbeat-client.pem")
+    log = (tmp_path / "kubectl.log").read_text()
+    assert "jsonpath={.data.truststore-public-key}" in log and "jsonpath={.data.truststore-private-key}" in log
+    assert "application-dev.yml" in run.stdout
+    assert "       heartbeat:\n         include:\n           - '/v1/persons/A8451DY\\.json'\n" in run.stdout, run.stdout
+
+
+def test_a_missing_ca_secret_is_named(tmp_path, ca):
+    env = kubectl_stub(tmp_path, ca)
+    run = generate("preprod", "heartbeat", cwd=tmp_path, env=env)
+    assert run.returncode == 1
+    assert "could not read truststore-public-key from secret mutual-tls-auth in hmpps-integration-api-preprod" in run.stderr
+    assert "secrets \"mutual-tls-auth\" not found" in run.stderr
 
 
 def test_the_fetched_ca_is_removed_on_failure_too(tmp_path, ca):
@@ -112,6 +148,16 @@ def test_the_fetched_ca_is_removed_on_failure_too(tmp_path, ca):
     assert "signing failed" in run.stderr
     assert list(Path(env["TMPDIR"]).iterdir()) == []
     assert not (tmp_path / "dev-heartbeat-client.pem").exists()
+
+
+def test_help_is_the_usage_and_absurd_days_are_named(tmp_path, ca):
+    for script in ("generate-client-certificate.sh", "create-context.sh"):
+        run = subprocess.run(["bash", str(SCRIPTS / script), "--help"], capture_output=True, text=True)
+        assert run.returncode == 0 and "Usage" not in run.stderr
+        assert run.stdout.lstrip().startswith(("scripts/generate-client-certificate.sh", "CIRCLE_TOKEN=")), run.stdout
+        assert "set -euo" not in run.stdout
+    run = generate("dev", "x", "--days", "99999999", "--ca-cert", str(ca[0]), "--ca-key", str(ca[1]), cwd=tmp_path)
+    assert run.returncode == 2 and "from 1 to 3650" in run.stderr
 
 
 def test_bad_inputs_are_refused(tmp_path, ca):
@@ -262,37 +308,122 @@ def test_missing_inputs_are_listed_and_nothing_is_sent(tmp_path):
     api = CircleCI()
     run = subprocess.run(["bash", str(SCRIPTS / "create-context.sh"), "--api-url", api.url], capture_output=True, text=True, env={"PATH": os.environ["PATH"]})
     assert run.returncode == 2
-    for name in ("<environment>", "CIRCLE_TOKEN", "--org-id", "--service-url", "--api-key-file", "--cert", "--key"):
+    for name in ("<environment>", "CIRCLE_TOKEN", "--org-id", "--service-url", "--client, --api-key-file", "--cert", "--key"):
         assert name in run.stderr, name
     assert api.requests == []
+
+
+def test_client_reads_the_key_from_the_cluster_and_defaults_the_pair(tmp_path, pair):
+    env = {**kubectl_stub(tmp_path, (pair[0], pair[1]), api_keys={"heartbeat": "SENTINEL-cluster-key"}), "CIRCLE_TOKEN": TOKEN}
+    env.pop("API_KEY", None)
+    api = CircleCI()
+    args = ["dev", "--client", "heartbeat", "--org-id", ORG, "--service-url", "https://api.test/v1/persons/A8451DY", "--api-url", api.url]
+    run = subprocess.run(["bash", str(SCRIPTS / "create-context.sh"), *args], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert run.returncode == 0, run.stderr
+    assert "SENTINEL-cluster-key" not in run.stdout + run.stderr
+    (variables,) = api.variables.values()
+    assert variables["API_KEY"] == "SENTINEL-cluster-key"
+    assert variables["MTLS_CERT"] == b64(pair[0].read_bytes())
+    assert "get secret consumer-api-keys --namespace hmpps-integration-api-dev --output jsonpath={.data.heartbeat}" in (tmp_path / "kubectl.log").read_text()
+
+
+@pytest.mark.parametrize(
+    "keys, cert_text, message",
+    [
+        ({}, None, "secret consumer-api-keys in hmpps-integration-api-dev has no field heartbeat"),
+        ({"heartbeat": "SENTINEL-key-with-space "}, None, "leading or trailing whitespace or control characters"),
+        ({"heartbeat": "SENTINEL-key\tinside"}, None, "leading or trailing whitespace or control characters"),
+        ({"heartbeat": "SENTINEL-good-key"}, "not a certificate\n", "is not a PEM certificate"),
+    ],
+)
+def test_bad_cluster_keys_and_unreadable_pairs_are_refused_before_sending(tmp_path, pair, keys, cert_text, message):
+    env = {**kubectl_stub(tmp_path, (pair[0], pair[1]), api_keys=keys), "CIRCLE_TOKEN": TOKEN}
+    env.pop("API_KEY", None)
+    if cert_text is not None:
+        pair[0].write_text(cert_text)
+    api = CircleCI()
+    args = ["dev", "--client", "heartbeat", "--org-id", ORG, "--service-url", "https://api.test/v1/persons/X", "--api-url", api.url]
+    run = subprocess.run(["bash", str(SCRIPTS / "create-context.sh"), *args], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert run.returncode == 2, run.stderr
+    assert message in run.stderr
+    assert "SENTINEL" not in run.stderr
+    assert api.requests == []
+
+
+def test_answers_off_the_documented_shape_stop_the_script(pair):
+    api = CircleCI()
+    api.route = lambda handler, url, body: handler.answer(200, {"id": None, "items": []} if handler.command == "POST" else {"items": []})
+    run = create_context(api, pair)
+    assert run.returncode == 1 and "without a valid context id" in run.stderr
+    assert [r["method"] for r in api.requests] == ["GET", "POST"], "a secret was sent to /context/null"
+    looping = CircleCI()
+    looping.route = lambda handler, url, body: handler.answer(200, {"items": [], "next_page_token": "same/token"})
+    run = create_context(looping, pair)
+    assert run.returncode == 1 and "repeated a page token" in run.stderr
+    assert looping.requests[1]["query"]["page-token"] == ["same/token"]
 
 
 # --- the README's steps, end to end ----------------------------------------------------------------------
 
 
-def test_the_readme_steps_give_a_context_that_checks_healthy(tmp_path, ca):
-    """Certificate from the environment's CA, context through the API, then a check with exactly that context."""
-    assert generate("dev", "heartbeat", "--ca-cert", str(ca[0]), "--ca-key", str(ca[1]), cwd=tmp_path).returncode == 0
-    pair = (tmp_path / "dev-heartbeat-client.pem", tmp_path / "dev-heartbeat-client.key")
-    env_file = tmp_path / "sb.env"
-    sandbox = subprocess.Popen(
-        [str(HEARTBEAT), "sandbox", "--ca-cert", str(ca[0]), "--ca-key", str(ca[1]), "--api-key", "SENTINEL-env-api-key", "--write-env", str(env_file)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+def nginx_for(tmp_path: Path, ca, api_key: str):
+    """nginx with ssl_verify_client on against the environment's CA, answering a person behind the key."""
+    binary = next(p for p in ("/usr/sbin/nginx", "/usr/bin/nginx") if Path(p).exists())
+    d = tmp_path / "nginx"
+    d.mkdir()
+    (d / "ext").write_text("subjectAltName = IP:127.0.0.1\nextendedKeyUsage = serverAuth\n")
+    subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", str(d / "server.key")], check=True, capture_output=True)
+    subprocess.run(["openssl", "req", "-new", "-key", str(d / "server.key"), "-subj", "/CN=127.0.0.1", "-out", str(d / "server.csr")], check=True, capture_output=True)
+    subprocess.run(["openssl", "x509", "-req", "-in", str(d / "server.csr"), "-CA", str(ca[0]), "-CAkey", str(ca[1]), "-set_serial", "7", "-days", "2", "-extfile", str(d / "ext"), "-out", str(d / "server.pem")], check=True, capture_output=True)
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    body = '{"data":{"prisonerOffenderSearch":{"firstName":"Ada"}}}'
+    (d / "nginx.conf").write_text(
+        f"daemon off; master_process off; worker_processes 1; error_log {d}/error.log; pid {d}/pid;\n"
+        "events { worker_connections 16; }\n"
+        f"http {{ access_log off; client_body_temp_path {d}; proxy_temp_path {d}; fastcgi_temp_path {d}; uwsgi_temp_path {d}; scgi_temp_path {d};\n"
+        f"  server {{ listen 127.0.0.1:{port} ssl; ssl_certificate {d}/server.pem; ssl_certificate_key {d}/server.key;\n"
+        f"    ssl_client_certificate {ca[0]}; ssl_verify_client on; default_type application/json;\n"
+        f"    location /v1/persons/ {{ if ($http_x_api_key != \"{api_key}\") {{ return 403 '{{\"message\":\"Forbidden\"}}'; }} return 200 '{body}'; }}\n"
+        "  } }\n"
     )
+    process = subprocess.Popen([binary, "-p", f"{d}/", "-e", f"{d}/error.log", "-c", str(d / "nginx.conf")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+            break
+        except OSError:
+            import time
+
+            time.sleep(0.05)
+    return process, f"https://127.0.0.1:{port}"
+
+
+def test_the_readme_steps_give_a_context_that_checks_healthy(tmp_path, ca):
+    """The README's two commands against the cluster's real secret layout (stand-in kubectl) and the contexts
+    API (stand-in), then a check with exactly the recorded context against nginx."""
+    key = "SENTINEL-env-api-key"
+    env = {**kubectl_stub(tmp_path, ca, api_keys={"heartbeat": key}), "CIRCLE_TOKEN": TOKEN}
+    env.pop("API_KEY", None)
+    nginx, origin = nginx_for(tmp_path, ca, key)
     try:
-        url = sandbox.stdout.readline().split("listening on ")[1].strip() + "/v1/persons?first_name=Ada"
+        url = origin + "/v1/persons/A8451DY"
+        made = generate("dev", "heartbeat", "--service-url", url, cwd=tmp_path, env=env)
+        assert made.returncode == 0, made.stderr
+        assert "- '/v1/persons/A8451DY'" in made.stdout
         api = CircleCI()
-        key_file = tmp_path / "api-key"
-        key_file.write_text("SENTINEL-env-api-key\n")
-        env = {"PATH": os.environ["PATH"], "CIRCLE_TOKEN": TOKEN}
-        args = ["dev", "--org-id", ORG, "--service-url", url, "--api-key-file", str(key_file), "--cert", str(pair[0]), "--key", str(pair[1]), "--api-url", api.url]
-        created = subprocess.run(["bash", str(SCRIPTS / "create-context.sh"), *args], capture_output=True, text=True, env=env)
+        args = ["dev", "--client", "heartbeat", "--org-id", ORG, "--service-url", url, "--api-url", api.url]
+        created = subprocess.run(["bash", str(SCRIPTS / "create-context.sh"), *args], cwd=tmp_path, capture_output=True, text=True, env=env)
         assert created.returncode == 0, created.stderr
         (context,) = api.variables.values()
-        context["SERVICE_CA_CERT"] = base64.b64encode(ca[0].read_bytes()).decode()  # the sandbox's CA is private
+        assert sorted(context) == ["API_KEY", "MTLS_CERT", "MTLS_KEY", "SERVICE_URL"]
+        context["SERVICE_CA_CERT"] = b64(ca[0].read_bytes())  # the test server's CA is private
         check = subprocess.run([str(HEARTBEAT), "check", "--attempts", "1"], capture_output=True, text=True, env={"PATH": os.environ["PATH"], **context})
         assert check.returncode == 0, check.stderr
         assert "healthy: 200" in check.stderr
     finally:
-        sandbox.terminate()
-        sandbox.wait(timeout=10)
+        nginx.kill()
+        nginx.wait(timeout=10)

@@ -8,8 +8,9 @@ use std::sync::Arc;
 use secrecy::SecretString;
 use zeroize::Zeroizing;
 
+use super::consumers::Consumers;
 use super::pki::{self, Pki};
-use super::{Options, PERSONS_PATH, Sandbox, base_url, environment};
+use super::{Options, PERSONS_PATH, Sandbox, base_url, environment, profile_environment};
 use crate::cli::SandboxArgs;
 use crate::error::{Error, ExitCode};
 
@@ -31,23 +32,30 @@ pub fn command(args: &SandboxArgs) -> Result<ExitCode, Error> {
             .clone()
             .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()),
     );
-    let options = Options {
-        addr: SocketAddr::new(args.bind, args.port),
-        api_key,
-        pki,
-        log: true,
-    };
+    let mut options = Options::new(SocketAddr::new(args.bind, args.port), api_key, pki);
+    options.log = true;
+    if let Some(path) = &args.consumers {
+        options.consumers = load_consumers(path)?;
+    }
     let runtime = crate::runtime()?;
     runtime.block_on(async {
         let sandbox = Sandbox::bind(&options).await?;
         let url = base_url(sandbox.local_addr());
         if let Some(path) = &args.write_env {
-            let vars = environment(
+            let mut vars: Vec<(String, String)> = environment(
                 &format!("{url}{PERSONS_PATH}"),
                 &options.api_key,
                 &options.pki,
                 &options.pki.client,
-            );
+            )
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+            vars.extend(profile_environment(
+                &url,
+                &options.profile_keys,
+                &options.pki,
+            )?);
             write_env(path, &vars)?;
         }
         let mut stdout = std::io::stdout();
@@ -77,8 +85,21 @@ fn load_pki(args: &SandboxArgs, names: &[&str]) -> Result<Pki, Error> {
     })
 }
 
-/// Writes the variables as a file to source, readable by its owner only: it holds a key.
-fn write_env(path: &Path, vars: &[(&str, String)]) -> Result<(), Error> {
+/// Reads an allow-list file in the shape of the team's `application-<env>.yml`.
+fn load_consumers(path: &Path) -> Result<Consumers, Error> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::io(format!("reading --consumers {}", path.display()), e))?;
+    Consumers::from_yaml(&text).map_err(|why| {
+        Error::Config(vec![crate::error::Problem::new(
+            format!("--consumers {}", path.display()),
+            why,
+        )])
+    })
+}
+
+/// Writes the variables as a file to source, readable by its owner only: it holds keys. The file is made new
+/// (mode 0600) beside the target and renamed over it, so an existing file's wider mode never applies.
+fn write_env(path: &Path, vars: &[(String, String)]) -> Result<(), Error> {
     let mut text = Zeroizing::new(String::from(
         "# heartbeat sandbox: `. ./this-file` then `heartbeat check`\n",
     ));
@@ -88,12 +109,21 @@ fn write_env(path: &Path, vars: &[(&str, String)]) -> Result<(), Error> {
             value.replace('\'', r"'\''")
         ));
     }
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let temporary = path.with_file_name(format!(".{name}.{}.tmp", uuid::Uuid::new_v4().simple()));
     let write = || -> std::io::Result<()> {
         let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
+        options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        options.open(path)?.write_all(text.as_bytes())
+        let result = options
+            .open(&temporary)
+            .and_then(|mut file| file.write_all(text.as_bytes()))
+            .and_then(|()| std::fs::rename(&temporary, path));
+        if result.is_err() {
+            let _ = std::fs::remove_file(&temporary);
+        }
+        result
     };
     write().map_err(|source| Error::Write {
         path: path.to_path_buf(),

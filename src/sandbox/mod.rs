@@ -2,6 +2,7 @@
 //! of `heartbeat sandbox`, `heartbeat demo` and the project's own tests (there is no second mock).
 
 mod command;
+pub mod consumers;
 pub mod pki;
 pub mod routes;
 mod server;
@@ -17,7 +18,7 @@ use crate::config::{API_KEY, MTLS_CERT, MTLS_KEY, SERVICE_CA_CERT, SERVICE_URL};
 use crate::error::Error;
 pub use command::command;
 use pki::{Pair, Pki};
-pub use server::{Options, Record, Sandbox, Shared};
+pub use server::{Options, Record, Sandbox, Shared, random_key};
 
 /// A sandbox serving on its own thread until dropped; what the demo and the tests use.
 pub struct Handle {
@@ -25,6 +26,7 @@ pub struct Handle {
     shared: Arc<Shared>,
     pki: Arc<Pki>,
     api_key: SecretString,
+    profile_keys: Vec<(&'static str, SecretString)>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -46,6 +48,7 @@ impl Handle {
             shared,
             pki: options.pki,
             api_key: options.api_key,
+            profile_keys: options.profile_keys,
             stop: Some(stop),
             thread: Some(thread),
         })
@@ -64,6 +67,16 @@ impl Handle {
     /// Counts the TCP connections accepted so far, handshakes that failed included.
     pub fn connections(&self) -> usize {
         self.shared.connections()
+    }
+
+    /// Counts the TLS handshakes that resumed a session.
+    pub fn resumed_handshakes(&self) -> usize {
+        self.shared.resumed_handshakes()
+    }
+
+    /// Lists the variables of the other profile consumers (`FULL_ACCESS_API_KEY`, …) and `SERVICE_BASE_URL`.
+    pub fn profile_environment(&self) -> Result<Vec<(String, String)>, Error> {
+        profile_environment(&base_url(self.addr), &self.profile_keys, &self.pki)
     }
 
     /// Returns the PKI, to issue more client certificates.
@@ -95,8 +108,38 @@ fn base_url(addr: SocketAddr) -> String {
     }
 }
 
-/// The path `--write-env` and the demo point SERVICE_URL at.
-pub const PERSONS_PATH: &str = "/v1/persons?first_name=Ada";
+/// The path `--write-env` and the demo point SERVICE_URL at: a person by id, which the `heartbeat` consumer
+/// may call in dev (the search is not on its allow-list).
+pub const PERSONS_PATH: &str = "/v1/persons/A8451DY";
+
+/// The variable holding the sandbox's origin, as the team's smoke tests name it.
+pub const SERVICE_BASE_URL: &str = "SERVICE_BASE_URL";
+
+/// Issues a client certificate for each profile consumer and lists its variables under the team's names.
+fn profile_environment(
+    base: &str,
+    keys: &[(&'static str, SecretString)],
+    pki: &Pki,
+) -> Result<Vec<(String, String)>, Error> {
+    let b64 = |text: &str| base64::engine::general_purpose::STANDARD.encode(text);
+    let mut vars = vec![(SERVICE_BASE_URL.to_string(), base.to_string())];
+    for (name, key) in keys {
+        let Some(prefix) = consumers::PROFILES
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .and_then(|(_, _, prefix)| *prefix)
+        else {
+            continue;
+        };
+        let pair = pki
+            .issue_client(name, -1, 365)
+            .map_err(|e| Error::Usage(format!("issuing the {name} certificate failed: {e}")))?;
+        vars.push((format!("{prefix}_API_KEY"), key.expose_secret().to_string()));
+        vars.push((format!("{prefix}_CERT"), b64(&pair.cert_pem)));
+        vars.push((format!("{prefix}_KEY"), b64(&pair.key_pem)));
+    }
+    Ok(vars)
+}
 
 /// Lists the five variables, certificates base64-encoded exactly as a CircleCI context holds them.
 fn environment(

@@ -32,6 +32,9 @@ pub struct Pki {
     pub client: Pair,
 }
 
+/// The CN of the client certificate `--write-env` hands out: the `heartbeat` consumer, as in dev.
+pub const CLIENT_NAME: &str = "heartbeat";
+
 /// The names the server certificate covers by default.
 pub const SERVER_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 
@@ -95,7 +98,7 @@ impl Pki {
                 key_pem: Zeroizing::new(String::new()),
             },
         };
-        pki.client = pki.issue_client("heartbeat-sandbox-client", -1, 365)?;
+        pki.client = pki.issue_client(CLIENT_NAME, -1, 365)?;
         Ok(pki)
     }
 

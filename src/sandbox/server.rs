@@ -15,6 +15,7 @@ use secrecy::SecretString;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 
+use super::consumers::{Consumers, PROFILES};
 use super::pki::Pki;
 use super::routes::{self, Reply, Routes};
 use super::verifier;
@@ -23,10 +24,46 @@ use crate::error::Error;
 /// How to run a sandbox.
 pub struct Options {
     pub addr: SocketAddr,
+    /// The `heartbeat` consumer's API key.
     pub api_key: SecretString,
+    /// The other profile consumers' API keys, by CN; the gateway accepts every one.
+    pub profile_keys: Vec<(&'static str, SecretString)>,
+    pub consumers: Consumers,
     pub pki: Arc<Pki>,
     /// Print a line per request on stderr.
     pub log: bool,
+}
+
+impl Options {
+    /// Builds options with the team's consumer profiles, a random key for each, and no logging.
+    pub fn new(addr: SocketAddr, api_key: SecretString, pki: Arc<Pki>) -> Self {
+        let profile_keys = PROFILES
+            .iter()
+            .filter(|(_, _, prefix)| prefix.is_some())
+            .map(|(name, _, _)| (*name, random_key()))
+            .collect();
+        Self {
+            addr,
+            api_key,
+            profile_keys,
+            consumers: Consumers::default(),
+            pki,
+            log: false,
+        }
+    }
+
+    /// Lists every key the gateway accepts.
+    fn api_keys(&self) -> Vec<SecretString> {
+        let others = self.profile_keys.iter().map(|(_, k)| k.clone());
+        std::iter::once(self.api_key.clone())
+            .chain(others)
+            .collect()
+    }
+}
+
+/// Makes a random API key, as Terraform makes one for a consumer.
+pub fn random_key() -> SecretString {
+    SecretString::from(uuid::Uuid::new_v4().simple().to_string())
 }
 
 /// One request as the sandbox saw it, for tests. Holds whether a key came, never the key.
@@ -36,6 +73,10 @@ pub struct Record {
     pub path: String,
     pub status: u16,
     pub api_key_sent: bool,
+    /// The names of the headers received, in order (never their values).
+    pub header_names: Vec<String>,
+    /// Whether the connection's TLS handshake was a full one (not a resumed session).
+    pub full_handshake: bool,
     pub user_agent: Option<String>,
     pub request_id: Option<String>,
     pub client: Option<String>,
@@ -46,6 +87,7 @@ pub struct Shared {
     routes: Routes,
     records: Mutex<Vec<Record>>,
     connections: AtomicUsize,
+    resumed: AtomicUsize,
     log: bool,
 }
 
@@ -61,6 +103,11 @@ impl Shared {
     /// Counts the TCP connections accepted so far, handshakes that failed included.
     pub fn connections(&self) -> usize {
         self.connections.load(Ordering::SeqCst)
+    }
+
+    /// Counts the TLS handshakes that resumed a session instead of a full handshake.
+    pub fn resumed_handshakes(&self) -> usize {
+        self.resumed.load(Ordering::SeqCst)
     }
 
     /// Logs a request line (never the key) when asked to, and keeps the record.
@@ -98,9 +145,10 @@ impl Sandbox {
             .await
             .map_err(|e| Error::io(format!("listening on {}", options.addr), e))?;
         let shared = Arc::new(Shared {
-            routes: Routes::new(options.api_key.clone()),
+            routes: Routes::new(options.api_keys(), options.consumers.clone()),
             records: Mutex::new(Vec::new()),
             connections: AtomicUsize::new(0),
+            resumed: AtomicUsize::new(0),
             log: options.log,
         });
         Ok(Self {
@@ -160,6 +208,8 @@ fn server_config(pki: &Pki) -> Result<rustls::ServerConfig, Error> {
 
 async fn connection(stream: TcpStream, acceptor: TlsAcceptor, shared: Arc<Shared>) {
     shared.connections.fetch_add(1, Ordering::SeqCst);
+    // Without it, Nagle holds the answer back behind the client's delayed ACK of the session tickets (~40 ms).
+    let _ = stream.set_nodelay(true);
     let tls = match acceptor.accept(stream).await {
         Ok(tls) => tls,
         Err(e) => {
@@ -169,23 +219,43 @@ async fn connection(stream: TcpStream, acceptor: TlsAcceptor, shared: Arc<Shared
             return;
         }
     };
-    let client = tls
-        .get_ref()
-        .1
+    let session = tls.get_ref().1;
+    let full_handshake = session.handshake_kind() != Some(rustls::HandshakeKind::Resumed);
+    if !full_handshake {
+        shared.resumed.fetch_add(1, Ordering::SeqCst);
+    }
+    let client = session
         .peer_certificates()
         .and_then(|c| c.first())
         .and_then(subject);
-    let service = service_fn(move |request| handle(request, Arc::clone(&shared), client.clone()));
+    let peer = Arc::new(Peer {
+        client,
+        full_handshake,
+    });
+    let service =
+        service_fn(move |request| handle(request, Arc::clone(&shared), Arc::clone(&peer)));
     let _ = hyper::server::conn::http1::Builder::new()
         .serve_connection(TokioIo::new(tls), service)
         .await;
 }
 
-fn subject(cert: &CertificateDer<'_>) -> Option<String> {
+/// What the TLS layer says about the client of a connection.
+struct Peer {
+    /// The certificate's subject and CN.
+    client: Option<(String, Option<String>)>,
+    full_handshake: bool,
+}
+
+fn subject(cert: &CertificateDer<'_>) -> Option<(String, Option<String>)> {
     use x509_parser::prelude::FromDer;
-    x509_parser::prelude::X509Certificate::from_der(cert.as_ref())
-        .ok()
-        .map(|(_, c)| c.subject().to_string())
+    let (_, cert) = x509_parser::prelude::X509Certificate::from_der(cert.as_ref()).ok()?;
+    let cn = cert
+        .subject()
+        .iter_common_name()
+        .next()
+        .and_then(|cn| cn.as_str().ok())
+        .map(str::to_string);
+    Some((cert.subject().to_string(), cn))
 }
 
 /// The error that makes hyper drop the connection without an answer.
@@ -203,7 +273,7 @@ impl std::error::Error for Reset {}
 async fn handle(
     request: hyper::Request<Incoming>,
     shared: Arc<Shared>,
-    client: Option<String>,
+    peer: Arc<Peer>,
 ) -> Result<hyper::Response<Full<Bytes>>, Reset> {
     let header = |name| {
         request
@@ -215,15 +285,18 @@ async fn handle(
         path: request.uri().path(),
         query: query_pairs(request.uri()),
         api_key: header("x-api-key"),
+        consumer: peer.client.as_ref().and_then(|(_, cn)| cn.as_deref()),
     });
     let record = Record {
         method: request.method().to_string(),
         path: request.uri().to_string(),
         status: 0,
         api_key_sent: header("x-api-key").is_some(),
+        header_names: request.headers().keys().map(|k| k.to_string()).collect(),
+        full_handshake: peer.full_handshake,
         user_agent: header("user-agent").map(str::to_string),
         request_id: header("x-request-id").map(str::to_string),
-        client,
+        client: peer.client.as_ref().map(|(subject, _)| subject.clone()),
     };
     let (status, response) = carry_out(reply).await;
     shared.keep(Record { status, ..record });
@@ -252,9 +325,11 @@ async fn carry_out(mut reply: Reply) -> (u16, Result<hyper::Response<Full<Bytes>
     else {
         return (0, Err(Reset));
     };
+    // As API Gateway does, every answer carries the gateway's request id.
     let mut builder = hyper::Response::builder()
         .status(status)
-        .header("content-type", content_type);
+        .header("content-type", content_type)
+        .header("x-amzn-requestid", uuid::Uuid::new_v4().to_string());
     for (name, value) in headers {
         builder = builder.header(name, value);
     }

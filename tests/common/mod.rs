@@ -8,12 +8,27 @@ use std::sync::Arc;
 
 use assert_cmd::Command;
 use base64::Engine as _;
+use heartbeat::sandbox::consumers::Consumers;
 use heartbeat::sandbox::pki::{Pair, Pki, SERVER_NAMES};
 use heartbeat::sandbox::{Handle, Options};
 use secrecy::SecretString;
 
 /// The API key every sandbox here accepts; it must never be printed.
 pub const SENTINEL_KEY: &str = "SENTINEL-api-key-3f9c1d-never-print";
+
+/// The CNs of the certificates the tests issue or keep as fixtures.
+pub const TEST_CONSUMERS: [&str; 7] = [
+    "heartbeat-fixture-v1",
+    "heartbeat-fixture-v3-rsa",
+    "other",
+    "expired",
+    "short-lived",
+    "soon",
+    "old",
+];
+
+/// The person route the `heartbeat` consumer may call, with `firstName` nested in the record.
+pub const PERSON: &str = "/v1/persons/A8451DY";
 
 /// Starts a sandbox with a fresh PKI (a uniquely named CA) on 127.0.0.1:0.
 pub fn sandbox() -> Handle {
@@ -22,12 +37,19 @@ pub fn sandbox() -> Handle {
 
 /// Starts a sandbox with the given PKI.
 pub fn sandbox_with(pki: Pki) -> Handle {
-    let options = Options {
-        addr: ([127, 0, 0, 1], 0).into(),
-        api_key: SecretString::from(SENTINEL_KEY.to_string()),
-        pki: Arc::new(pki),
-        log: false,
-    };
+    let mut options = Options::new(
+        ([127, 0, 0, 1], 0).into(),
+        SecretString::from(SENTINEL_KEY.to_string()),
+        Arc::new(pki),
+    );
+    // The certificates tests issue under their own names may call the person route, as `heartbeat` may.
+    let mut consumers = Consumers::default();
+    for name in TEST_CONSUMERS {
+        consumers = consumers
+            .with(name, &["/v1/persons/[^/]*$"])
+            .expect("a valid pattern");
+    }
+    options.consumers = consumers;
     Handle::start(options).expect("start the sandbox")
 }
 

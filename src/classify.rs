@@ -1,0 +1,296 @@
+//! Sorts what happened into failure classes: answers by status and by who gave them (the API gateway in front,
+//! or the application behind it), transport errors by their causes. Pure: no I/O.
+
+use std::error::Error as _;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::answer::{Answer, describe};
+use crate::assert::Expectations;
+use crate::failure::{Failure, FailureClass};
+use crate::redact::Redactor;
+
+/// How much of a body a failure shows.
+const EXCERPT_CHARS: usize = 200;
+
+/// Who gave an answer, told by its headers and the shape of its body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// AWS API Gateway: `x-amzn-ErrorType`, or a body that is only `{"message": …}`.
+    Gateway,
+    /// The Integration API: its error shape (`userMessage`, `developerMessage`, …) or Spring Boot's default one.
+    Application,
+    Unknown,
+}
+
+/// Tells who gave the answer.
+pub fn origin(answer: &Answer) -> Origin {
+    if answer.gateway_error_type.is_some() {
+        return Origin::Gateway;
+    }
+    let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&answer.body) else {
+        return Origin::Unknown;
+    };
+    let has = |key: &str| body.contains_key(key);
+    if ["userMessage", "developerMessage", "errorCode", "moreInfo"]
+        .iter()
+        .any(|k| has(k))
+        || (has("timestamp") && has("status") && has("error"))
+    {
+        Origin::Application
+    } else if body.len() == 1 && body.get("message").is_some_and(Value::is_string) {
+        Origin::Gateway
+    } else {
+        Origin::Unknown
+    }
+}
+
+/// Judges an answer against the expectations; `None` means healthy.
+pub fn from_answer(
+    expectations: &Expectations,
+    redactor: &Redactor,
+    answer: &Answer,
+) -> Option<Failure> {
+    let status = answer.status;
+    let text = String::from_utf8_lossy(&answer.body);
+    if expectations.accepts_status(status.as_u16()) && !is_nginx_client_cert_page(status, &text) {
+        let problem = expectations
+            .check_body(answer.content_type.as_deref(), &answer.body)
+            .err()?;
+        return Some(with_body(
+            Failure::new(FailureClass::Assertion, redactor.clean(&problem, 300)),
+            redactor,
+            &text,
+        ));
+    }
+    let origin = origin(answer);
+    let class = status_class(status, origin, &text);
+    let from = match origin {
+        Origin::Gateway => " from the API gateway",
+        Origin::Application => " from the application",
+        Origin::Unknown => "",
+    };
+    let message = format!(
+        "status {}{from} (expected {})",
+        describe(status),
+        expectations.statuses()
+    );
+    let mut failure = with_body(Failure::new(class, message), redactor, &text);
+    if matches!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+    ) {
+        failure.retry_after = answer.retry_after.map(|d| d.max(Duration::from_millis(1)));
+    }
+    Some(failure)
+}
+
+fn status_class(status: StatusCode, origin: Origin, body: &str) -> FailureClass {
+    match (status, origin) {
+        _ if is_nginx_client_cert_page(status, body) => FailureClass::ClientCertRejected,
+        (StatusCode::UNAUTHORIZED, _) => FailureClass::Unauthorized,
+        (StatusCode::FORBIDDEN, Origin::Gateway) => FailureClass::GatewayForbidden,
+        (StatusCode::FORBIDDEN, Origin::Application) => FailureClass::ConsumerForbidden,
+        (StatusCode::FORBIDDEN, Origin::Unknown) => FailureClass::Forbidden,
+        (StatusCode::BAD_GATEWAY | StatusCode::GATEWAY_TIMEOUT, Origin::Gateway) => {
+            FailureClass::GatewayError
+        }
+        _ => FailureClass::UnexpectedStatus,
+    }
+}
+
+/// nginx answers a missing or unverifiable client certificate with a 400 HTML page, not a TLS alert.
+fn is_nginx_client_cert_page(status: StatusCode, body: &str) -> bool {
+    status == StatusCode::BAD_REQUEST
+        && (body.contains("No required SSL certificate was sent")
+            || body.contains("The SSL certificate error"))
+}
+
+fn with_body(mut failure: Failure, redactor: &Redactor, body: &str) -> Failure {
+    failure.user_message = serde_json::from_str::<Value>(body).ok().and_then(|v| {
+        v.get("userMessage")
+            .and_then(|m| m.as_str())
+            .map(|m| redactor.clean(m, 300))
+    });
+    let excerpt = redactor.clean(body, EXCERPT_CHARS);
+    failure.excerpt = (!excerpt.is_empty()).then_some(excerpt);
+    failure
+}
+
+/// Sorts a transport error into a failure class by walking its causes. With a proxy in use, a failure to
+/// connect is the proxy's: it is what refused or could not be reached.
+pub fn from_transport(error: &reqwest::Error, proxy: Option<&str>) -> Failure {
+    if error.is_timeout() {
+        return Failure::new(FailureClass::Timeout, "timed out");
+    }
+    let mut source = error.source();
+    let mut details = Vec::new();
+    let mut found = None;
+    while let Some(cause) = source {
+        if let Some(tls) = tls_cause(cause) {
+            return classify_tls(tls);
+        }
+        if found.is_none() {
+            found = io_failure(cause);
+        }
+        details.push(cause.to_string());
+        source = cause.source();
+    }
+    let detail = details.last().cloned().unwrap_or_else(|| error.to_string());
+    if let Some(proxy) = proxy.filter(|_| error.is_connect()) {
+        return Failure::new(
+            FailureClass::Proxy,
+            format!("the proxy {proxy} (HTTPS_PROXY) refused or could not be reached ({detail})"),
+        );
+    }
+    if let Some(failure) = found {
+        return failure;
+    }
+    if details
+        .iter()
+        .any(|d| d.contains("dns error") || d.contains("failed to lookup address"))
+    {
+        Failure::new(
+            FailureClass::Dns,
+            format!("the host name did not resolve ({detail})"),
+        )
+    } else if error.is_connect() {
+        Failure::new(
+            FailureClass::ConnectionRefused,
+            format!("could not connect ({detail})"),
+        )
+    } else {
+        Failure::new(
+            FailureClass::ConnectionReset,
+            format!("the connection failed before an answer ({detail})"),
+        )
+    }
+}
+
+fn io_failure(cause: &(dyn std::error::Error + 'static)) -> Option<Failure> {
+    use std::io::ErrorKind::*;
+    let io = cause.downcast_ref::<std::io::Error>()?;
+    match io.kind() {
+        ConnectionRefused => Some(Failure::new(
+            FailureClass::ConnectionRefused,
+            "connection refused",
+        )),
+        ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof => Some(Failure::new(
+            FailureClass::ConnectionReset,
+            format!("connection closed: {io}"),
+        )),
+        TimedOut => Some(Failure::new(FailureClass::Timeout, "timed out")),
+        _ => None,
+    }
+}
+
+/// Finds a rustls error behind a cause. io::Error hides its payload from `source()`, and connectors nest
+/// io::Errors, so look inside each layer.
+fn tls_cause<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    let mut current: &(dyn std::error::Error + 'static) = cause;
+    loop {
+        if let Some(tls) = current.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        current = current.downcast_ref::<std::io::Error>()?.get_ref()?;
+    }
+}
+
+fn classify_tls(error: &rustls::Error) -> Failure {
+    use rustls::AlertDescription as Alert;
+    match error {
+        rustls::Error::InvalidCertificate(why) => Failure::new(
+            FailureClass::ServerCertInvalid,
+            format!("the server's certificate was refused: {why}"),
+        ),
+        rustls::Error::AlertReceived(
+            alert @ (Alert::BadCertificate
+            | Alert::CertificateRequired
+            | Alert::UnknownCA
+            | Alert::CertificateUnknown
+            | Alert::CertificateExpired
+            | Alert::CertificateRevoked
+            | Alert::UnsupportedCertificate
+            | Alert::AccessDenied
+            | Alert::DecryptError),
+        ) => Failure::new(
+            FailureClass::ClientCertRejected,
+            format!("the server refused our client certificate (TLS alert {alert:?})"),
+        ),
+        other => Failure::new(FailureClass::TlsHandshake, format!("TLS failed: {other}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, error_type: Option<&str>, body: &str) -> Answer {
+        Answer {
+            status: StatusCode::from_u16(status).unwrap(),
+            content_type: Some("application/json".into()),
+            retry_after: None,
+            gateway_request_id: Some("gw-1".into()),
+            gateway_error_type: error_type.map(str::to_string),
+            head: Vec::new(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    fn class_of(answer: &Answer) -> FailureClass {
+        let expectations = Expectations::new(&[200], &[], &[]).unwrap();
+        from_answer(&expectations, &Redactor::default(), answer)
+            .unwrap()
+            .class
+    }
+
+    #[test]
+    fn nginx_certificate_pages_are_recognised() {
+        let page =
+            "<html><head><title>400 No required SSL certificate was sent</title></head></html>";
+        assert!(is_nginx_client_cert_page(StatusCode::BAD_REQUEST, page));
+        assert!(!is_nginx_client_cert_page(StatusCode::OK, page));
+        assert!(!is_nginx_client_cert_page(
+            StatusCode::BAD_REQUEST,
+            "{\"userMessage\":\"bad query\"}"
+        ));
+    }
+
+    #[test]
+    fn a_403_is_told_apart_by_who_gave_it() {
+        let gateway = r#"{"message":"Forbidden"}"#;
+        assert_eq!(
+            class_of(&answer(403, Some("ForbiddenException"), gateway)),
+            FailureClass::GatewayForbidden
+        );
+        assert_eq!(
+            class_of(&answer(403, None, gateway)),
+            FailureClass::GatewayForbidden
+        );
+        let application = r#"{"status":403,"errorCode":null,"userMessage":"no","developerMessage":"no","moreInfo":null}"#;
+        assert_eq!(
+            class_of(&answer(403, None, application)),
+            FailureClass::ConsumerForbidden
+        );
+        let spring = r#"{"timestamp":"2026-01-01T00:00:00Z","status":403,"error":"Forbidden","path":"/v1/x"}"#;
+        assert_eq!(
+            class_of(&answer(403, None, spring)),
+            FailureClass::ConsumerForbidden
+        );
+        assert_eq!(
+            class_of(&answer(403, None, "<html>no</html>")),
+            FailureClass::Forbidden
+        );
+    }
+
+    #[test]
+    fn gateway_timeouts_are_the_gateways_and_retried() {
+        let timeout = answer(504, None, r#"{"message": "Endpoint request timed out"}"#);
+        assert_eq!(class_of(&timeout), FailureClass::GatewayError);
+        assert!(FailureClass::GatewayError.is_retryable());
+        let app_500 = answer(504, None, r#"{"status":504,"userMessage":"upstream"}"#);
+        assert_eq!(class_of(&app_500), FailureClass::UnexpectedStatus);
+    }
+}

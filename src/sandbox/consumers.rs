@@ -1,0 +1,152 @@
+//! Who may call what: consumers named by their client certificate's CN, each with an allow-list of path
+//! regexes, in the shape of the team's `application-<env>.yml` (`authorisation.consumers.<cn>.include`).
+//! As in the real API, a pattern must match the whole path (Kotlin's `Regex.matches`).
+
+use std::collections::BTreeMap;
+
+use regex_lite::Regex;
+
+/// The team's consumer profiles, as the sandbox issues them by default: (CN, allow-list, env prefix).
+pub const PROFILES: [(&str, &[&str], Option<&str>); 4] = [
+    ("heartbeat", &["/v1/persons/[^/]*$"], None),
+    ("full-access", &[".*"], Some("FULL_ACCESS")),
+    (
+        "limited-access",
+        &["/v1/persons/.*/name"],
+        Some("LIMITED_ACCESS"),
+    ),
+    ("no-access", &[], Some("NO_ACCESS")),
+];
+
+/// The consumers and their allow-lists.
+#[derive(Debug, Clone)]
+pub struct Consumers {
+    allowed: BTreeMap<String, Vec<Regex>>,
+}
+
+/// What the application decides about a request.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Access {
+    Allowed,
+    /// The CN is not a consumer, or the path is not on its list.
+    Refused,
+}
+
+impl Default for Consumers {
+    fn default() -> Self {
+        let mut consumers = Self {
+            allowed: BTreeMap::new(),
+        };
+        for (name, patterns, _) in PROFILES {
+            consumers = consumers
+                .with(name, patterns)
+                .expect("the built-in patterns compile");
+        }
+        consumers
+    }
+}
+
+impl Consumers {
+    /// Adds (or replaces) a consumer with its allow-list.
+    pub fn with(mut self, name: &str, patterns: &[&str]) -> Result<Self, String> {
+        let compiled = patterns
+            .iter()
+            .map(|p| {
+                Regex::new(&format!("^(?:{p})$"))
+                    .map_err(|e| format!("consumer {name:?}: pattern {p:?} is not a regex: {e}"))
+            })
+            .collect::<Result<_, _>>()?;
+        self.allowed.insert(name.to_string(), compiled);
+        Ok(self)
+    }
+
+    /// Reads `authorisation.consumers.<cn>.include` from an `application-<env>.yml`; other keys are ignored.
+    pub fn from_yaml(text: &str) -> Result<Self, String> {
+        #[derive(serde::Deserialize)]
+        struct File {
+            authorisation: Authorisation,
+        }
+        #[derive(serde::Deserialize)]
+        struct Authorisation {
+            consumers: BTreeMap<String, Option<Consumer>>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Consumer {
+            #[serde(default)]
+            include: Vec<String>,
+        }
+        let file: File = serde_norway::from_str(text).map_err(|e| {
+            format!(
+                "expected authorisation.consumers.<name>.include as in application-<env>.yml ({e})"
+            )
+        })?;
+        let mut consumers = Self {
+            allowed: BTreeMap::new(),
+        };
+        for (name, consumer) in file.authorisation.consumers {
+            let include = consumer.map(|c| c.include).unwrap_or_default();
+            let patterns: Vec<&str> = include.iter().map(String::as_str).collect();
+            consumers = consumers.with(&name, &patterns)?;
+        }
+        Ok(consumers)
+    }
+
+    /// Decides whether the consumer named by `cn` may call `path`.
+    pub fn access(&self, cn: Option<&str>, path: &str) -> Access {
+        let allowed = cn
+            .and_then(|cn| self.allowed.get(cn))
+            .is_some_and(|patterns| patterns.iter().any(|p| p.is_match(path)));
+        if allowed {
+            Access::Allowed
+        } else {
+            Access::Refused
+        }
+    }
+
+    /// Lists the consumers' names.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.allowed.keys().map(String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_team_profiles_allow_what_the_team_allows() {
+        let c = Consumers::default();
+        let by_id = "/v1/persons/A8451DY";
+        let name = "/v1/persons/A8451DY/name";
+        assert_eq!(c.access(Some("heartbeat"), by_id), Access::Allowed);
+        assert_eq!(c.access(Some("heartbeat"), name), Access::Refused);
+        assert_eq!(c.access(Some("heartbeat"), "/v1/persons"), Access::Refused);
+        assert_eq!(
+            c.access(Some("full-access"), "/v1/anything/at/all"),
+            Access::Allowed
+        );
+        assert_eq!(c.access(Some("limited-access"), name), Access::Allowed);
+        assert_eq!(
+            c.access(Some("limited-access"), "/v1/persons"),
+            Access::Refused
+        );
+        assert_eq!(c.access(Some("no-access"), by_id), Access::Refused);
+        assert_eq!(c.access(Some("stranger"), by_id), Access::Refused);
+        assert_eq!(c.access(None, by_id), Access::Refused);
+    }
+
+    #[test]
+    fn yaml_in_the_teams_shape_loads_and_bad_patterns_are_named() {
+        let yaml = "authorisation:\n  consumers:\n    heartbeat:\n      include:\n        - \"/v1/persons/[^/]*$\"\n      roles: []\n    nobody:\n";
+        let c = Consumers::from_yaml(yaml).unwrap();
+        assert_eq!(c.names().collect::<Vec<_>>(), ["heartbeat", "nobody"]);
+        assert_eq!(
+            c.access(Some("heartbeat"), "/v1/persons/X"),
+            Access::Allowed
+        );
+        assert_eq!(c.access(Some("nobody"), "/v1/persons/X"), Access::Refused);
+        let bad = "authorisation:\n  consumers:\n    x:\n      include: [\"(\"]\n";
+        assert!(Consumers::from_yaml(bad).unwrap_err().contains("\"x\""));
+        assert!(Consumers::from_yaml("consumers: {}").is_err());
+    }
+}
