@@ -6,6 +6,12 @@ setup() {
   # shellcheck source=../src/scripts/check.sh
   . "$BATS_TEST_DIRNAME/../src/scripts/check.sh"
   export HB_SERVICE_URL_VAR=DEV_URL HB_API_KEY_VAR=DEV_KEY HB_MTLS_CERT_VAR=DEV_CERT HB_MTLS_KEY_VAR=DEV_KEY_PEM
+  work=$(mktemp -d)
+  export HB_RESULTS_DIR=$work/results HB_STATE_FILE=$work/heartbeat-bin
+}
+
+teardown() {
+  rm -rf "$work"
 }
 
 @test "variables are read by name" {
@@ -45,13 +51,35 @@ setup() {
   [[ "$output" != *"DEV_URL"* ]]
 }
 
-@test "the installed binary is preferred over PATH" {
-  dir=$(mktemp -d)
-  HB_INSTALL_DIR=$dir run hb_binary
-  [ "$output" = heartbeat ]
-  printf '#!/bin/sh\n' >"$dir/heartbeat"
-  chmod +x "$dir/heartbeat"
-  HB_INSTALL_DIR=$dir run hb_binary
-  [ "$output" = "$dir/heartbeat" ]
-  rm -rf "$dir"
+@test "only the binary heartbeat/install recorded is run, never one on PATH" {
+  printf '#!/bin/sh\n' >"$work/heartbeat"
+  chmod +x "$work/heartbeat"
+  PATH="$work:$PATH" HEARTBEAT_BIN="" run hb_binary
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"run the install command first"* ]]
+  HEARTBEAT_BIN=$work/heartbeat run hb_binary
+  [ "$output" = "$work/heartbeat" ]
+  printf '%s\n' "$work/heartbeat" >"$HB_STATE_FILE"
+  HEARTBEAT_BIN="" run hb_binary
+  [ "$output" = "$work/heartbeat" ]
+}
+
+@test "an incomplete context leaves a JUnit failure naming the variables, never values" {
+  export DEV_URL=https://api.test/SENTINEL-url
+  unset DEV_KEY DEV_CERT DEV_KEY_PEM
+  run hb_load_context
+  [ "$status" -eq 2 ]
+  xml=$(cat "$HB_RESULTS_DIR/heartbeat.xml")
+  [[ "$xml" == *'<failure message="the context is incomplete; nothing was sent: DEV_KEY (parameter api_key)'* ]]
+  [[ "$xml" != *SENTINEL* ]]
+}
+
+@test "a failed install leaves a JUnit failure unless the check wrote results" {
+  HB_ACTION=record-failure HB_NAME='dev & <prod>' hb_main
+  grep -q 'the install step failed' "$HB_RESULTS_DIR/heartbeat.xml"
+  grep -q 'testcase name="dev &amp; &lt;prod&gt;"' "$HB_RESULTS_DIR/heartbeat.xml"
+  python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$HB_RESULTS_DIR/heartbeat.xml"
+  echo '<kept/>' >"$HB_RESULTS_DIR/heartbeat.xml"
+  HB_ACTION=record-failure hb_main
+  [ "$(cat "$HB_RESULTS_DIR/heartbeat.xml")" = '<kept/>' ]
 }

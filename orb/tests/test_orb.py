@@ -80,7 +80,7 @@ def test_include_must_be_the_whole_value(tmp_path):
 def test_the_job_takes_the_same_parameters_as_the_command():
     orb = orbtool.pack(SRC)
     command, job = orb["commands"]["check"], orb["jobs"]["check"]
-    assert set(job["parameters"]) == set(command["parameters"]) | {"image"}
+    assert set(job["parameters"]) == set(command["parameters"]) | {"image", "resource_class"}
     for name, spec in command["parameters"].items():
         assert job["parameters"][name] == spec, name
     assert job["steps"][0]["check"] == {name: f"<< parameters.{name} >>" for name in command["parameters"]}
@@ -94,14 +94,25 @@ def test_packed_orb_and_pipelines_match_the_circleci_schema(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_yamllint_is_clean():
-    proc = subprocess.run(["yamllint", "--strict", "-c", str(ROOT / "orb" / ".yamllint"), str(SRC)], capture_output=True, text=True)
+def test_yamllint_passes_as_orb_tools_lint_runs_it(tmp_path):
+    """orb-tools/lint runs `yamllint <source_dir>` from the repository root with no -c: yamllint then finds
+    only a .yamllint in the working directory or above (or a user config, scrubbed here)."""
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    proc = subprocess.run(["yamllint", "orb/src"], capture_output=True, text=True, cwd=ROOT, env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    strict = subprocess.run(["yamllint", "--strict", "orb/src"], capture_output=True, text=True, cwd=ROOT, env=env)
+    assert strict.returncode == 0, strict.stdout + strict.stderr
+    # The root config is what makes it pass: from a directory without one, the defaults (80-character lines) fail.
+    shutil.copytree(SRC, tmp_path / "orb" / "src")
+    bare = subprocess.run(["yamllint", "orb/src"], capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert bare.returncode == 1 and "line too long" in bare.stdout, bare.stdout + bare.stderr
 
 
 def test_shellcheck_is_clean():
-    posix = sorted((SRC / "scripts").glob("*.sh"))
-    proc = subprocess.run(["shellcheck", "--shell=sh", *map(str, posix)], capture_output=True, text=True)
+    """As shellcheck/check runs it on orb/src/scripts (shell: sh, every *.sh found there, default severity
+    style), and the project's bash scripts."""
+    posix = sorted(str(p.relative_to(ROOT)) for p in (SRC / "scripts").rglob("*.sh"))
+    proc = subprocess.run(["shellcheck", "--shell=sh", "--severity=style", "--external-sources", *posix], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stdout
     bash = sorted((ROOT / "scripts").glob("*.sh")) + [ROOT / ".ci" / "run"]
     proc = subprocess.run(["shellcheck", "--shell=bash", "-x", *map(str, bash)], capture_output=True, text=True, cwd=ROOT)
@@ -194,11 +205,12 @@ def clean_machine():
     yield
 
 
-def runner(tmp_path, orb, context, name="job", shell="/bin/bash -eo pipefail"):
+def runner(tmp_path, orb, context, name="job", shell=None, image_has_bash=True):
     workdir = tmp_path / name
     workdir.mkdir()
-    base = {"PATH": os.environ["PATH"], "HOME": str(workdir)}
-    return orbtool.Runner(orb, workdir, {**base, **context}, tmp_path / "circleci-cache", shell=shell)
+    # Each job is its own machine: the install's record of the binary lives in its workdir.
+    base = {"PATH": os.environ["PATH"], "HOME": str(workdir), "HB_STATE_FILE": str(workdir / "heartbeat-bin")}
+    return orbtool.Runner(orb, workdir, {**base, **context}, tmp_path / "circleci-cache", shell=shell, image_has_bash=image_has_bash)
 
 
 def step(run, name):
@@ -254,11 +266,15 @@ def test_a_tampered_archive_fails_the_install_before_anything_runs(tmp_path, rel
     archive = release_dir / f"heartbeat-{version}-{TARGET}.tar.gz"
     archive.write_bytes(archive.read_bytes()[:-1] + b"\0")
     run = runner(tmp_path, orb, sandbox)
-    assert not run.run_command("check", {"release_url": server.url, "install_dir": str(tmp_path / "bin")})
+    assert not run.run_command("check", {"release_url": server.url, "install_dir": str(tmp_path / "bin"), "results_dir": str(tmp_path / "r")})
     install = step(run, "Install heartbeat")
     assert install.code != 0 and "checksum mismatch" in install.output, install.output
     assert step(run, "Check the API with heartbeat").code == -1
     assert not (tmp_path / "bin" / "heartbeat").exists()
+    # The Tests tab still says why: the on_fail step wrote a JUnit failure.
+    assert step(run, "Record why heartbeat did not run").code == 0
+    (junit,) = run.test_results
+    assert 'type="not_run"' in junit.read_text() and "the install step failed" in junit.read_text()
 
 
 def test_an_overridden_version_is_verified_against_the_release_sha256sums(tmp_path, release, sandbox, version):
@@ -292,9 +308,43 @@ def test_an_incomplete_context_is_named_and_nothing_is_sent(tmp_path, release, s
     context = {k: v for k, v in sandbox.items() if k != "MTLS_KEY"}
     context["DEV_URL"] = context.pop("SERVICE_URL")
     run = runner(tmp_path, orb, context)
-    assert not run.run_command("check", {"release_url": server.url, "install_dir": str(tmp_path / "bin"), "service_url": "DEV_URL"})
+    assert not run.run_command("check", {"release_url": server.url, "install_dir": str(tmp_path / "bin"), "service_url": "DEV_URL", "results_dir": str(tmp_path / "r")})
     check = step(run, "Check the API with heartbeat")
     assert check.code == 2
     assert "MTLS_KEY (parameter mtls_key) is empty or unset" in check.output
     assert "DEV_URL (parameter service_url)" not in check.output, "a set variable was reported missing"
     assert "heartbeat: GET" not in check.output
+    (junit,) = run.test_results
+    assert "MTLS_KEY (parameter mtls_key)" in junit.read_text()
+    assert step(run, "Record why heartbeat did not run").code == 0, "on_fail keeps the check's own JUnit"
+    assert "the install step failed" not in junit.read_text()
+
+
+def test_two_checks_in_one_job_keep_their_own_results(tmp_path, release, sandbox, version):
+    server, release_dir = release
+    orb = packed_orb(tmp_path, version, (release_dir / "SHA256SUMS").read_text())
+    run = runner(tmp_path, orb, sandbox)
+    common = {"release_url": server.url, "install_dir": str(tmp_path / "bin"), "results_dir": str(tmp_path / "r"), "attempts": 1}
+    assert run.run_command("check", {**common, "name": "dev"})
+    assert not run.run_command("check", {**common, "name": "dev-search", "expect_status": "201"})
+    junit = {p.parent.name: p.read_text() for p in run.test_results}
+    assert set(junit) == {"dev", "dev-search"}
+    assert "<failure" not in junit["dev"] and "<failure" in junit["dev-search"]
+    assert sorted(str(p.relative_to(tmp_path / "r")) for p in run.artifacts) == [
+        "dev-search/heartbeat.json", "dev-search/heartbeat.xml", "dev/heartbeat.json", "dev/heartbeat.xml"]
+
+
+def test_the_check_runs_the_verified_binary_never_another_on_path(tmp_path, release, sandbox, version):
+    server, release_dir = release
+    orb = packed_orb(tmp_path, version, (release_dir / "SHA256SUMS").read_text())
+    impostor = tmp_path / "impostor"
+    impostor.mkdir()
+    (impostor / "heartbeat").write_text("#!/bin/sh\necho IMPOSTOR; exit 0\n")
+    (impostor / "heartbeat").chmod(0o755)
+    for image_has_bash in (True, False):
+        run = runner(tmp_path, orb, {**sandbox, "PATH": f"{impostor}:{os.environ['PATH']}"}, f"job-{image_has_bash}", image_has_bash=image_has_bash)
+        assert run.run_command("check", {"release_url": server.url, "install_dir": str(tmp_path / "bin"), "results_dir": str(tmp_path / "r")}), [
+            (r.name, r.code, r.output) for r in run.results
+        ]
+        check = step(run, "Check the API with heartbeat")
+        assert "IMPOSTOR" not in check.output and "heartbeat: healthy" in check.output, check.output

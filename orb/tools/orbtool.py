@@ -174,7 +174,9 @@ class Runner:
     workdir: Path
     context: dict
     cache_dir: Path
-    shell: str = "/bin/bash -eo pipefail"
+    # The job's `shell:`, if it sets one; otherwise the image decides, as on CircleCI: bash when it has bash.
+    shell: str | None = None
+    image_has_bash: bool = True
     results: list = field(default_factory=list)
     test_results: list = field(default_factory=list)
     artifacts: list = field(default_factory=list)
@@ -212,10 +214,27 @@ class Runner:
                     self._steps(body["steps"])
             elif kind in self.orb.get("commands", {}):
                 self._steps(self._expand(kind, body or {}))
-            elif self._failed and not (kind in ("store_test_results", "store_artifacts") or body.get("when") == "always"):
-                self.results.append(StepResult(kind, body.get("name", kind), -1, "skipped after a failure"))
+            elif not self._should_run(kind, body):
+                why = "skipped after a failure" if self._failed else "skipped: runs only after a failure"
+                self.results.append(StepResult(kind, body.get("name", kind), -1, why))
             else:
                 getattr(self, "_" + kind)(body)
+
+    def _should_run(self, kind: str, body: dict) -> bool:
+        """CircleCI's `when` for steps: on_success (default), on_fail or always; results are always stored."""
+        if kind in ("store_test_results", "store_artifacts"):
+            return True
+        when = body.get("when", "on_success") if isinstance(body, dict) else "on_success"
+        return when == "always" or (when == "on_fail") == self._failed
+
+    def default_shell(self) -> str:
+        if self.shell:
+            return self.shell
+        if self.image_has_bash:
+            return "/bin/bash -eo pipefail"
+        # CircleCI's default without bash is `/bin/sh -eo pipefail`; on the images that lack bash (Alpine)
+        # /bin/sh is busybox, which stands in for it here.
+        return "busybox sh -eo pipefail" if shutil.which("busybox") else "/bin/sh -eo pipefail"
 
     def _run(self, body: dict) -> None:
         script = self.workdir / "step.sh"
@@ -223,7 +242,7 @@ class Runner:
         env = dict(self.context)
         env.update({k: str(v) for k, v in (body.get("environment") or {}).items()})
         env.update({"BASH_ENV": str(self.bash_env), "CIRCLECI": "true", "CI": "true"})
-        shell = body.get("shell", self.shell).split()
+        shell = body.get("shell", self.default_shell()).split()
         proc = subprocess.run([*shell, str(script)], cwd=self.workdir, env=env, capture_output=True, text=True)
         self.results.append(StepResult("run", body.get("name", ""), proc.returncode, proc.stdout + proc.stderr))
         self._failed = self._failed or proc.returncode != 0

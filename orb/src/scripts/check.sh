@@ -2,8 +2,30 @@
 # heartbeat/check: runs `heartbeat check` with the environment's context. The secrets come by name
 # (env_var_name parameters) and are read here with indirection, so no value is ever in the config.
 # Parameters arrive as environment: HB_*_VAR name the variables; HB_EXPECT_JSON, HB_EXPECT_STATUS,
-# HB_ATTEMPTS, HB_RETRY_DELAY, HB_TIMEOUT, HB_RESULTS_DIR and HB_INSTALL_DIR carry the rest.
+# HB_ATTEMPTS, HB_RETRY_DELAY, HB_TIMEOUT, HB_RESULTS_DIR and HB_NAME carry the rest. With
+# HB_ACTION=record-failure (an on_fail step) it writes a JUnit failure when the check never wrote one, so the
+# Tests tab says why (an install that failed).
 set -eu
+
+HB_STATE_FILE=${HB_STATE_FILE:-/tmp/heartbeat-bin}
+
+# Writes a JUnit file with one failed test case, so CircleCI's Tests tab shows why the check did not run.
+hb_junit_failure() {
+  results=$1
+  message=$(printf '%s' "$2" | sed 's/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g; s/"/\&quot;/g')
+  name=$(printf '%s' "${HB_NAME:-heartbeat}" | sed 's/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g; s/"/\&quot;/g')
+  mkdir -p "$results"
+  {
+    echo '<?xml version="1.0" encoding="UTF-8"?>'
+    echo '<testsuites name="heartbeat" tests="1" failures="1" errors="0">'
+    echo '  <testsuite name="heartbeat" tests="1" failures="1" errors="0">'
+    echo "    <testcase name=\"$name\" classname=\"heartbeat.check\">"
+    echo "      <failure message=\"$message\" type=\"not_run\">$message</failure>"
+    echo '    </testcase>'
+    echo '  </testsuite>'
+    echo '</testsuites>'
+  } >"$results/heartbeat.xml"
+}
 
 # Prints the value of the variable named $1; the name is checked first, since it is evaluated.
 hb_read() {
@@ -37,20 +59,35 @@ hb_load_context() {
   if [ -n "$missing" ]; then
     printf 'heartbeat/check: the context is incomplete; nothing was sent:\n%b' "$missing" >&2
     echo "  hint: add these variables to the job's context (hmpps-integration-api-heartbeat-<env>)" >&2
+    hb_junit_failure "${HB_RESULTS_DIR:-/tmp/heartbeat-results}" \
+      "the context is incomplete; nothing was sent: $(printf '%b' "$missing" | sed 's/^ *- //' | tr '\n' ';')"
     return 2
   fi
 }
 
+# Prints the binary heartbeat/install verified: $HEARTBEAT_BIN (bash images read it from BASH_ENV), else the
+# path it recorded for sh-only images. Never whatever `heartbeat` happens to be on PATH.
 hb_binary() {
-  if [ -x "${HB_INSTALL_DIR:-/usr/local/bin}/heartbeat" ]; then
-    echo "${HB_INSTALL_DIR:-/usr/local/bin}/heartbeat"
-  else
-    echo heartbeat
+  binary=${HEARTBEAT_BIN:-}
+  if [ -z "$binary" ] && [ -r "$HB_STATE_FILE" ]; then
+    binary=$(cat "$HB_STATE_FILE")
   fi
+  if [ -z "$binary" ] || [ ! -x "$binary" ]; then
+    echo "heartbeat/check: no heartbeat installed by heartbeat/install; run the install command first" >&2
+    return 2
+  fi
+  printf '%s' "$binary"
 }
 
 hb_main() {
+  if [ "${HB_ACTION:-check}" = record-failure ]; then
+    results=${HB_RESULTS_DIR:-/tmp/heartbeat-results}
+    [ -e "$results/heartbeat.xml" ] ||
+      hb_junit_failure "$results" "heartbeat did not run: the install step failed (see its output)"
+    return 0
+  fi
   hb_load_context
+  binary=$(hb_binary)
   results=${HB_RESULTS_DIR:-/tmp/heartbeat-results}
   mkdir -p "$results"
   set -- check --attempts "${HB_ATTEMPTS:-5}" --retry-delay "${HB_RETRY_DELAY:-10s}" \
@@ -59,7 +96,7 @@ hb_main() {
   if [ -n "${HB_EXPECT_JSON:-}" ]; then
     set -- "$@" --expect-json "$HB_EXPECT_JSON"
   fi
-  "$(hb_binary)" "$@" >"$results/heartbeat.json"
+  "$binary" "$@" >"$results/heartbeat.json"
 }
 
 # The bats tests source this file with HEARTBEAT_ORB_TEST=1 to call the functions one by one.

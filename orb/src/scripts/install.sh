@@ -7,6 +7,8 @@
 #   HB_PLATFORM     auto, linux-x86_64, linux-aarch64, macos-x86_64 or macos-arm64
 #   HB_INSTALL_DIR  where the binary goes (sudo only when needed and available, else $HOME/bin)
 #   HB_CACHE_DIR    optional directory that keeps verified archives between jobs
+# It records the installed binary's path in $HEARTBEAT_BIN (through $BASH_ENV) and in /tmp/heartbeat-bin, so
+# the check step runs exactly the binary verified here, on bash and sh-only images alike.
 set -eu
 
 # BEGIN PIN (written by scripts/release.sh from dist/SHA256SUMS; do not edit by hand)
@@ -16,6 +18,11 @@ HB_PINNED_SUMS="
 # END PIN
 
 HB_CACHE_KEY_FILE=/tmp/heartbeat-cache-key
+HB_STATE_FILE=${HB_STATE_FILE:-/tmp/heartbeat-bin}
+# Downloads give up on a stalled server: seconds to connect, seconds for the whole transfer, tries.
+HB_CONNECT_TIMEOUT=${HB_CONNECT_TIMEOUT:-15}
+HB_MAX_TIME=${HB_MAX_TIME:-120}
+HB_TRIES=3
 
 hb_fail() {
   echo "heartbeat/install: $*" >&2
@@ -67,6 +74,11 @@ hb_listed_sum() {
   awk -v file="$1" '$2 == file || $2 == "*" file { print $1; exit }'
 }
 
+# Tells whether the file's SHA-256 is the expected one (a lower-case hex digest).
+hb_sum_matches() {
+  [ -n "$2" ] && [ "$(hb_sha256 "$1")" = "$2" ]
+}
+
 # Fails unless the file's SHA-256 is the expected one.
 hb_verify() {
   file=$1
@@ -76,17 +88,50 @@ hb_verify() {
   [ "$actual" = "$expected" ] || hb_fail "checksum mismatch for $(basename "$file"): expected $expected, got $actual; refusing to install it"
 }
 
+# Downloads with a connect timeout, a limit for the whole transfer and retries, so a stalled server fails
+# the step in bounded time with a clear message.
 hb_download() {
   url=$1
   out=$2
+  limit="(connect ${HB_CONNECT_TIMEOUT}s, whole download ${HB_MAX_TIME}s, $HB_TRIES tries)"
   if command -v curl >/dev/null 2>&1; then
-    curl --fail --silent --show-error --location --retry 3 --retry-delay 1 --output "$out" "$url" ||
-      hb_fail "download failed: $url"
+    curl --fail --silent --show-error --location --connect-timeout "$HB_CONNECT_TIMEOUT" \
+      --max-time "$HB_MAX_TIME" --retry "$((HB_TRIES - 1))" --retry-delay 1 --output "$out" "$url" ||
+      hb_fail "download failed or stalled: $url $limit"
   elif command -v wget >/dev/null 2>&1; then
-    wget -q -O "$out" "$url" || hb_fail "download failed: $url"
+    # busybox wget has -T (seconds without data) but no retries or total limit of its own.
+    limiter=""
+    if command -v timeout >/dev/null 2>&1; then limiter="timeout $HB_MAX_TIME"; fi
+    try=1
+    # shellcheck disable=SC2086 # $limiter is empty or two words on purpose
+    until $limiter wget -q -T "$HB_CONNECT_TIMEOUT" -O "$out" "$url" 2>/dev/null; do
+      [ "$try" -lt "$HB_TRIES" ] || hb_fail "download failed or stalled: $url $limit"
+      try=$((try + 1))
+      sleep 1
+    done
   else
     hb_fail "neither curl nor wget is installed"
   fi
+}
+
+# Quotes a value for a shell to read back literally: '…' with every ' written as '\''.
+hb_quote() {
+  printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"
+}
+
+# Refuses an archive whose heartbeat entry is not a plain file (a symlink or a hardlink could point anywhere).
+hb_check_entry() {
+  listing=$(tar -tvzf "$1" 2>/dev/null | awk -v path="$2" '$0 ~ (" " path "( |$)")')
+  case "$listing" in
+    -*) ;;
+    "") hb_fail "the archive has no $2; refusing to install it" ;;
+    *) hb_fail "the archive's $2 is a link, not a plain file; refusing to install it" ;;
+  esac
+}
+
+# Prints the checksum the cache key carries: the pinned one, so a re-cut release never meets a stale cache.
+hb_pinned_sum() {
+  printf '%s\n' "$HB_PINNED_SUMS" | hb_listed_sum "heartbeat-$1-$2.tar.gz"
 }
 
 # Decides where to install: sets HB_DIR, and HB_SUDO to "sudo" when the directory needs it.
@@ -111,16 +156,39 @@ hb_installed_version() {
   fi
 }
 
+# Makes the binary known to the following steps: HEARTBEAT_BIN and PATH through $BASH_ENV (quoted, so
+# nothing in the path is ever run), and the state file that sh-only images read.
 hb_put_on_path() {
+  printf '%s\n' "$1/heartbeat" >"$HB_STATE_FILE"
+  if [ -n "${BASH_ENV:-}" ]; then
+    echo "export HEARTBEAT_BIN=$(hb_quote "$1/heartbeat")" >>"$BASH_ENV"
+  fi
   case ":$PATH:" in
     *":$1:"*) ;;
     *)
       if [ -n "${BASH_ENV:-}" ]; then
-        echo "export PATH=\"$1:\$PATH\"" >>"$BASH_ENV"
+        echo "export PATH=$(hb_quote "$1"):\"\$PATH\"" >>"$BASH_ENV"
       fi
       echo "heartbeat/install: added $1 to PATH for the following steps"
       ;;
   esac
+}
+
+# Fetches the archive into $work: from the cache when it verifies there (a cached archive that does not is
+# discarded), else downloaded; only a fresh download that fails verification fails the step.
+hb_fetch() {
+  if [ -n "$cache" ] && [ -f "$cache/$archive" ]; then
+    if hb_sum_matches "$cache/$archive" "$expected"; then
+      echo "heartbeat/install: using the cached $archive"
+      cp "$cache/$archive" "$work/$archive"
+      return 0
+    fi
+    echo "heartbeat/install: the cached $archive does not match its checksum; downloading it again"
+    rm -f "$cache/$archive"
+  fi
+  echo "heartbeat/install: downloading $base/$archive"
+  hb_download "$base/$archive" "$work/$archive"
+  hb_verify "$work/$archive" "$expected"
 }
 
 hb_install() {
@@ -128,6 +196,9 @@ hb_install() {
   target=$(hb_target "${HB_PLATFORM:-auto}")
   hb_choose_dir "${HB_INSTALL_DIR:-/usr/local/bin}"
   binary=$HB_DIR/heartbeat
+  if [ -L "$binary" ]; then
+    hb_fail "$binary is a symlink; refusing to install through it (remove it or choose another install_dir)"
+  fi
   if [ "$(hb_installed_version "$binary")" = "$version" ]; then
     echo "heartbeat $version is already installed in $HB_DIR"
     hb_put_on_path "$HB_DIR"
@@ -138,23 +209,25 @@ hb_install() {
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
   cache=${HB_CACHE_DIR:-}
-  if [ -n "$cache" ] && [ -f "$cache/$archive" ]; then
-    echo "heartbeat/install: using the cached $archive"
-    cp "$cache/$archive" "$work/$archive"
-  else
-    echo "heartbeat/install: downloading $base/$archive"
-    hb_download "$base/$archive" "$work/$archive"
-  fi
   if [ "$version" = "$HB_PINNED_VERSION" ]; then
-    expected=$(printf '%s\n' "$HB_PINNED_SUMS" | hb_listed_sum "$archive")
+    expected=$(hb_pinned_sum "$version" "$target")
   else
     hb_download "$base/SHA256SUMS" "$work/SHA256SUMS"
     expected=$(hb_listed_sum "$archive" <"$work/SHA256SUMS")
   fi
-  hb_verify "$work/$archive" "$expected"
+  [ -n "$expected" ] || hb_fail "no checksum is listed for $archive; refusing to install it"
+  hb_fetch
+  entry=heartbeat-$version-$target/heartbeat
+  hb_check_entry "$work/$archive" "$entry"
   tar -xzf "$work/$archive" -C "$work"
+  if [ ! -f "$work/$entry" ] || [ -L "$work/$entry" ]; then
+    hb_fail "the archive's $entry is not a plain file; refusing to install it"
+  fi
+  # Run it before installing it: it must work here and be the version asked for.
+  got=$(hb_installed_version "$work/$entry")
+  [ "$got" = "$version" ] || hb_fail "the downloaded binary does not run here or is not $version (it said '${got:-nothing}')"
   $HB_SUDO mkdir -p "$HB_DIR"
-  $HB_SUDO cp "$work/heartbeat-$version-$target/heartbeat" "$binary"
+  $HB_SUDO cp "$work/$entry" "$binary"
   $HB_SUDO chmod 0755 "$binary"
   if [ -n "$cache" ]; then
     mkdir -p "$cache" && cp "$work/$archive" "$cache/$archive"
@@ -165,7 +238,11 @@ hb_install() {
 
 hb_main() {
   case "${HB_ACTION:-install}" in
-    cache-key) echo "$(hb_version) $(hb_target "${HB_PLATFORM:-auto}")" >"$HB_CACHE_KEY_FILE" ;;
+    cache-key)
+      version=$(hb_version)
+      target=$(hb_target "${HB_PLATFORM:-auto}")
+      echo "$version $target $(hb_pinned_sum "$version" "$target")" >"$HB_CACHE_KEY_FILE"
+      ;;
     install) hb_install ;;
     *) hb_fail "unknown HB_ACTION '$HB_ACTION'" ;;
   esac
