@@ -9,9 +9,14 @@ ensure_packages() {
     missing+=("$package")
   done
   [ "${#missing[@]}" -eq 0 ] && return 0
-  echo "installing ${missing[*]}" >&2
+  install_packages "${missing[@]}"
+}
+
+# Installs Debian packages, with sudo when not root (cimg images run as `circleci` with passwordless sudo).
+install_packages() {
+  echo "installing $*" >&2
   local sudo=()
   [ "$(id -u)" -eq 0 ] || sudo=(sudo)
   "${sudo[@]}" apt-get update -qq
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }

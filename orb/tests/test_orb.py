@@ -8,6 +8,7 @@ binary, serve that directory over HTTP on 127.0.0.1, start `heartbeat sandbox`, 
 from __future__ import annotations
 
 import http.server
+import re
 import os
 import shutil
 import subprocess
@@ -348,3 +349,69 @@ def test_the_check_runs_the_verified_binary_never_another_on_path(tmp_path, rele
         ]
         check = step(run, "Check the API with heartbeat")
         assert "IMPOSTOR" not in check.output and "heartbeat: healthy" in check.output, check.output
+
+
+# --- the project's own pipelines, read as CircleCI and the orbs they use would run them ---------------------
+
+
+def pipelines() -> dict:
+    return {p.name: yaml.safe_load(p.read_text()) for p in sorted((ROOT / ".circleci").glob("*.yml"))}
+
+
+def walk(node):
+    """Yields every mapping in a YAML tree."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from walk(value)
+
+
+def test_every_tool_the_pipelines_install_is_pinned():
+    for name, config in pipelines().items():
+        for orb in config.get("orbs", {}).values():
+            assert re.fullmatch(r"[\w-]+/[\w-]+@\d+\.\d+", orb), f"{name}: {orb} is not pinned to a minor version"
+        for mapping in walk(config):
+            assert "<< pipeline.project.type >>" not in map(str, mapping.values()), f"{name}: orb-tools rejects `circleci` as a vcs_type"
+        for mapping in walk(config):
+            image = mapping.get("image")
+            if isinstance(image, str) and "<<" not in image:
+                assert ":" in image and not image.endswith(":latest"), f"{name}: image {image} is not pinned"
+            command = mapping.get("command")
+            if isinstance(command, str) and "circleci-cli" in command:
+                assert "VERSION=" in command and "/main/install.sh" not in command, f"{name}: the CircleCI CLI is not pinned"
+            if isinstance(command, str) and "sh.rustup.rs" in command:
+                assert re.search(r"--default-toolchain \d+\.\d+\.\d+", command), f"{name}: rustup installs an unpinned toolchain"
+            for step in ("github-cli/install", "github-cli/setup"):
+                if step in mapping:
+                    assert re.fullmatch(r"\d+\.\d+\.\d+", str((mapping[step] or {}).get("version", ""))), f"{name}: {step} is not pinned"
+        for mapping in walk(config):
+            env = mapping.get("environment") or {}
+            if "CIRCLECI_CLI_VERSION" in env:
+                assert re.fullmatch(r"0\.1\.\d+", str(env["CIRCLECI_CLI_VERSION"])), "pin a legacy 0.1.x CLI (installs as `circleci`, validates without a token)"
+
+
+def test_the_release_packs_and_validates_before_it_publishes_and_can_run_again():
+    steps = pipelines()["test-deploy.yml"]["jobs"]["release"]["steps"]
+    names = [next(iter(s.values())).get("name", next(iter(s))) if isinstance(s, dict) else s for s in steps]
+    validate = next(i for i, n in enumerate(names) if "validate" in str(n).lower())
+    create = next(i for i, n in enumerate(names) if "GitHub Release" in str(n))
+    assert validate < create, names
+    command = next(iter(steps[create].values()))["command"]
+    assert "gh release view" in command and "--clobber" in command, "a re-run must not fail on an existing release"
+
+
+def test_the_pipelines_use_what_orb_tools_accepts():
+    config = pipelines()["config.yml"]
+    assert config["parameters"]["vcs_type"]["default"] in ("gh", "bb")
+    jobs = {next(iter(j)): next(iter(j.values())) for j in config["workflows"]["lint-pack"]["jobs"] if isinstance(j, dict)}
+    assert jobs["orb-tools/review"]["orb_name"] == "heartbeat", "RC011 runs only with orb_name"
+    assert jobs["orb-tools/continue"]["vcs_type"] == "<< pipeline.parameters.vcs_type >>"
+    deploy = pipelines()["test-deploy.yml"]
+    e2e = {j["orb_end_to_end"]["name"]: j["orb_end_to_end"] for j in deploy["workflows"]["test-deploy"]["jobs"] if isinstance(j, dict) and "orb_end_to_end" in j}
+    alpine = e2e["orb_end_to_end_alpine"]
+    assert alpine["image"].startswith("bash:") and alpine["shell"].startswith("/usr/local/bin/bash"), "Alpine steps must run in bash from the start"
+    publish = next(j["orb-tools/publish"] for j in deploy["workflows"]["test-deploy"]["jobs"] if isinstance(j, dict) and j.get("orb-tools/publish", {}).get("name") == "publish_production")
+    assert all(r.startswith("verify_release_install") for r in publish["requires"]), "the real download path is tried before publishing"

@@ -201,3 +201,31 @@ pub fn without(vars: Vec<(&'static str, String)>, names: &[&str]) -> Vec<(&'stat
         .filter(|(k, _)| !names.contains(k))
         .collect()
 }
+
+/// Records that a test could not run here and why (printed, and counted by the test command's summary); a
+/// test that skips says so instead of passing silently.
+pub fn skip(test: &str, reason: &str) {
+    eprintln!("skipped {test}: {reason}");
+    if let Some(path) = std::env::var_os("HEARTBEAT_SKIP_LOG") {
+        use std::io::Write as _;
+        let line = format!("{test}: {reason}\n");
+        let _ = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(line.as_bytes()));
+    }
+}
+
+/// Finds a way to run a command in a new network namespace with no interface up: `unshare -n` (root), or
+/// `unshare -rn` (a user namespace, for a non-root user where the kernel allows it). `None` when neither works.
+pub fn network_namespace() -> Option<&'static [&'static str]> {
+    const WAYS: [&[&str]; 2] = [&["unshare", "-n"], &["unshare", "-rn"]];
+    WAYS.into_iter().find(|way| {
+        std::process::Command::new(way[0])
+            .args(&way[1..])
+            .arg("true")
+            .status()
+            .is_ok_and(|s| s.success())
+    })
+}
