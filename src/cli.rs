@@ -29,9 +29,13 @@ pub enum Command {
     /// Runs a local imitation of the Integration API with mandatory client certificates.
     #[cfg(feature = "sandbox")]
     Sandbox(SandboxArgs),
-    /// Starts the sandbox in-process and shows a healthy and two failing checks.
+    /// Starts the sandbox in-process and shows a healthy and three failing checks.
     #[cfg(feature = "sandbox")]
     Demo(DemoArgs),
+    /// Panics on purpose, so tests can see the panic hook at work (debug builds only).
+    #[cfg(debug_assertions)]
+    #[command(hide = true)]
+    InternalPanic,
 }
 
 const CHECK_HELP: &str = concat!(

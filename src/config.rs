@@ -2,7 +2,6 @@
 //! `CheckConfig`, listing every problem at once so a user fixes them in one go. Nothing is sent until this
 //! succeeds.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
@@ -12,76 +11,15 @@ use rustls::RootCertStore;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::assert::Expectations;
-use crate::cli::{CheckArgs, ColorChoice, Format, InspectArgs};
+use crate::cli::{CheckArgs, Format, InspectArgs};
+pub use crate::environment::{
+    API_KEY, Environment, MTLS_CERT, MTLS_KEY, SERVICE_CA_CERT, SERVICE_URL,
+};
 use crate::error::{Error, Problem};
 use crate::identity::{self, ClientIdentity};
 use crate::input::{self, Input};
 use crate::redact::Redactor;
-
-pub const SERVICE_URL: &str = "SERVICE_URL";
-pub const API_KEY: &str = "API_KEY";
-pub const MTLS_CERT: &str = "MTLS_CERT";
-pub const MTLS_KEY: &str = "MTLS_KEY";
-pub const SERVICE_CA_CERT: &str = "SERVICE_CA_CERT";
-
-/// A snapshot of the environment variables heartbeat reads; tests and the demo build one by hand.
-#[derive(Default)]
-pub struct Environment {
-    vars: HashMap<String, String>,
-}
-
-impl Environment {
-    /// Reads the process environment (the one place that does).
-    pub fn from_process() -> Self {
-        let names = [
-            SERVICE_URL,
-            API_KEY,
-            MTLS_CERT,
-            MTLS_KEY,
-            SERVICE_CA_CERT,
-            "NO_COLOR",
-            "TERM",
-        ]
-        .into_iter()
-        .chain(crate::proxy::VARIABLES);
-        let vars = names
-            .filter_map(|name| {
-                std::env::var(name)
-                    .ok()
-                    .map(|value| (name.to_string(), value))
-            })
-            .collect();
-        Self { vars }
-    }
-
-    /// Builds an environment from pairs.
-    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, String)>) -> Self {
-        Self {
-            vars: pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-        }
-    }
-
-    /// Returns a variable's value when it is set and not blank.
-    pub(crate) fn get(&self, name: &str) -> Option<&str> {
-        self.vars
-            .get(name)
-            .map(String::as_str)
-            .filter(|v| !v.trim().is_empty())
-    }
-
-    /// Decides whether to colour output: `auto` colours a terminal unless `NO_COLOR` is set or `TERM` is dumb.
-    pub fn use_color(&self, choice: ColorChoice, is_terminal: bool) -> bool {
-        match choice {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                is_terminal
-                    && !self.vars.contains_key("NO_COLOR")
-                    && self.vars.get("TERM").is_none_or(|t| t != "dumb")
-            }
-        }
-    }
-}
+use crate::target::{header_name, url};
 
 /// Everything one check needs, validated.
 #[derive(Debug)]
@@ -150,7 +88,7 @@ impl CheckConfig {
     pub fn load(args: &CheckArgs, env: &Environment, color: bool) -> Result<Self, Error> {
         let mut problems = Vec::new();
         let now = SystemTime::now();
-        let url = collect(&mut problems, url(args, env));
+        let url = collect(&mut problems, url(args.url.as_deref(), env));
         let api_key = collect(&mut problems, api_key(env));
         let api_key_header = collect(
             &mut problems,
@@ -327,43 +265,12 @@ fn collect<T>(problems: &mut Vec<Problem>, result: Result<T, Problem>) -> Option
 }
 
 fn required(env: &Environment, name: &str, what: &str) -> Result<SecretString, Problem> {
+    if let Some(problem) = env.utf8_problem(name) {
+        return Err(problem);
+    }
     env.get(name)
         .map(|v| SecretString::from(v.to_string()))
         .ok_or_else(|| Problem::new(name, format!("is not set ({what})")))
-}
-
-fn url(args: &CheckArgs, env: &Environment) -> Result<Url, Problem> {
-    let (name, text) = match &args.url {
-        Some(text) => ("--url", text.as_str()),
-        None => (
-            SERVICE_URL,
-            env.get(SERVICE_URL).ok_or_else(|| {
-                Problem::new(
-                    SERVICE_URL,
-                    "is not set (the URL to check); set it or pass --url",
-                )
-            })?,
-        ),
-    };
-    let url = Url::parse(text.trim()).map_err(|e| {
-        Problem::new(
-            name,
-            format!("is not a valid URL ({e}); write it like https://host/v1/persons"),
-        )
-    })?;
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" => Err(Problem::new(name, "uses http: mutual TLS needs https://")),
-        other => Err(Problem::new(
-            name,
-            format!("has scheme {other:?}; use https://"),
-        )),
-    }
-}
-
-fn header_name(flag: &str, text: &str) -> Result<HeaderName, Problem> {
-    HeaderName::from_bytes(text.as_bytes())
-        .map_err(|_| Problem::new(flag, "is not a valid HTTP header name"))
 }
 
 /// A certificate or key input, named as the user set it.
@@ -385,6 +292,9 @@ fn input(
     flag: &'static str,
     path: &Option<PathBuf>,
 ) -> Result<NamedInput, Problem> {
+    if let (None, Some(problem)) = (path, env.utf8_problem(var)) {
+        return Err(problem);
+    }
     match (path, env.get(var)) {
         (Some(path), _) => Ok(NamedInput {
             name: flag,
@@ -405,6 +315,9 @@ fn input(
 
 /// Builds the trust store: the built-in roots, plus `--ca-cert` or SERVICE_CA_CERT when one is given.
 fn roots(args: &CheckArgs, env: &Environment) -> Result<RootCertStore, Problem> {
+    if let (None, Some(problem)) = (&args.ca_cert, env.utf8_problem(SERVICE_CA_CERT)) {
+        return Err(problem);
+    }
     let Ok(ca) = input(env, SERVICE_CA_CERT, "--ca-cert", &args.ca_cert) else {
         return identity::root_store(SERVICE_CA_CERT, &[]);
     };

@@ -8,7 +8,7 @@ use clap::Parser;
 use secrecy::SecretString;
 
 use crate::cli::{Cli, Command};
-use crate::config::Environment;
+use crate::environment::Environment;
 use crate::error::{Error, ExitCode};
 use crate::sandbox::pki::{Pair, Pki, SERVER_NAMES};
 use crate::sandbox::{self, Handle, Options};
@@ -114,8 +114,8 @@ fn play(
     };
     let mut vars = sandbox.environment(scene.path, scene.client);
     if let Some(key) = scene.api_key {
-        vars.retain(|(name, _)| *name != crate::config::API_KEY);
-        vars.push((crate::config::API_KEY, key.to_string()));
+        vars.retain(|(name, _)| *name != crate::environment::API_KEY);
+        vars.push((crate::environment::API_KEY, key.to_string()));
     }
     let env = Environment::from_pairs(vars);
     let mut text = Vec::new();

@@ -17,6 +17,8 @@ pub enum ExitCode {
     NoAnswer = 3,
     /// TLS failure: server certificate not trusted or invalid, or our client certificate refused.
     Tls = 4,
+    /// An internal error (a bug): reported in one line without any secret.
+    Internal = 70,
 }
 
 impl ExitCode {
@@ -35,7 +37,8 @@ macro_rules! exit_codes_text {
   1  unhealthy: the API answered, but not as expected (status, assertion, redirect, body too large)
   2  invalid usage or configuration: nothing was sent
   3  no answer: DNS failure, connection refused or reset, timeout
-  4  TLS failure: server certificate not trusted or invalid, or our client certificate refused"
+  4  TLS failure: server certificate not trusted or invalid, or our client certificate refused
+  70 internal error (a bug): one line, no secret; please report it"
     };
 }
 

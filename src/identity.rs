@@ -61,9 +61,10 @@ impl CertFacts {
             Ok(Some(eku)) => Some(eku.value.client_auth || eku.value.any),
             _ => None,
         };
+        // Names are chosen by whoever made the certificate: no control or bidi character may reach a terminal.
         Ok(Self {
-            subject: cert.subject().to_string(),
-            issuer: cert.issuer().to_string(),
+            subject: crate::redact::printable(&cert.subject().to_string()),
+            issuer: crate::redact::printable(&cert.issuer().to_string()),
             serial: cert.raw_serial_as_string(),
             version: cert.version().0 + 1,
             key_type,

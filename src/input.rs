@@ -29,7 +29,7 @@ pub fn read_pem(name: &str, input: &Input) -> Result<Zeroizing<Vec<u8>>, Problem
     match input {
         Input::File(path) => read_file(name, path),
         Input::Value(value) => {
-            let text = value.expose_secret().trim();
+            let text = value.expose_secret().trim_start_matches('\u{FEFF}').trim();
             if text.is_empty() {
                 Err(Problem::new(
                     name,
@@ -46,6 +46,8 @@ pub fn read_pem(name: &str, input: &Input) -> Result<Zeroizing<Vec<u8>>, Problem
     }
 }
 
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
 fn looks_like_path(text: &str) -> bool {
     // base64 has no spaces but may contain '/', so only an existing file counts as a path.
     text.len() < 4096 && Path::new(text).is_file()
@@ -54,7 +56,20 @@ fn looks_like_path(text: &str) -> bool {
 fn read_file(name: &str, path: &Path) -> Result<Zeroizing<Vec<u8>>, Problem> {
     let bytes = std::fs::read(path)
         .map_err(|e| Problem::new(name, format!("cannot read {}: {e}", path.display())))?;
-    let bytes = Zeroizing::new(bytes);
+    let mut bytes = Zeroizing::new(bytes);
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Problem::new(
+            name,
+            format!(
+                "{} is empty; it should hold a PEM file or base64 of one",
+                path.display()
+            ),
+        ));
+    }
+    // Editors on Windows may start a file with a byte-order mark; it is not part of the PEM.
+    if bytes.starts_with(UTF8_BOM) {
+        bytes.drain(..UTF8_BOM.len());
+    }
     if bytes.windows(10).any(|w| w == b"-----BEGIN") {
         return Ok(bytes);
     }

@@ -11,22 +11,26 @@ pub mod config;
 #[cfg(feature = "sandbox")]
 pub mod demo;
 pub mod duration;
+pub mod environment;
 pub mod error;
 pub mod failure;
 pub mod identity;
 pub mod input;
 pub mod inspection;
 pub mod probe;
+pub mod process;
 pub mod proxy;
 pub mod redact;
 pub mod report;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
+pub mod target;
 
 use std::io::{IsTerminal, Write};
 
 use cli::{CertCommand, CheckArgs, Cli, Command, Format};
-use config::{CheckConfig, Environment, InspectConfig};
+use config::{CheckConfig, InspectConfig};
+use environment::Environment;
 pub use error::{Error, ExitCode};
 use report::TextReport;
 
@@ -71,6 +75,24 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             let color = env.use_color(args.color, std::io::stdout().is_terminal());
             demo::run(color, &mut std::io::stdout())
         }
+        #[cfg(debug_assertions)]
+        Command::InternalPanic => {
+            panic!("a panic on purpose, with a would-be secret SENTINEL-panic-payload")
+        }
+    }
+}
+
+/// Says on stderr that a report was not written after the request was sent; a reader that left (a broken
+/// pipe) is not worth a word.
+fn warn_unwritten(stderr: &mut dyn Write, what: &str, result: std::io::Result<()>) {
+    match result {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            let _ = writeln!(
+                stderr,
+                "heartbeat: warning: {what} was not written ({error}); the verdict stands"
+            );
+        }
+        _ => {}
     }
 }
 
@@ -92,6 +114,18 @@ pub fn check(
             return Err(error);
         }
     };
+    // Opened before anything is sent: a report that cannot be written is known while exit 2 still means
+    // "nothing was sent".
+    let junit = match &config.output.junit {
+        Some(path) => Some((
+            path,
+            std::fs::File::create(path).map_err(|source| Error::Write {
+                path: path.clone(),
+                source,
+            })?,
+        )),
+        None => None,
+    };
     let text =
         TextReport::new(config.output.color, config.output.quiet).verbose(config.output.verbose);
     let ignore_pipe = |result| Error::output("writing output", result);
@@ -108,19 +142,20 @@ pub fn check(
         // Progress is best effort: a closed stderr must not stop the check.
         let _ = text.attempt(stderr, attempt, config.retry.attempts, next);
     }));
-    ignore_pipe(text.verdict(stderr, &result))?;
+    // From here on the request was sent: a report that fails to write is a warning, never the verdict.
+    let verdict = text.verdict(stderr, &result);
+    warn_unwritten(stderr, "the verdict", verdict);
     if config.output.format == Format::Json {
-        ignore_pipe(writeln!(stdout, "{}", report::json(&result)))?;
+        let written = writeln!(stdout, "{}", report::json(&result));
+        warn_unwritten(stderr, "the JSON result", written);
     }
-    if let Some(path) = &config.output.junit {
-        let file = std::fs::File::create(path).map_err(|source| Error::Write {
-            path: path.clone(),
-            source,
-        })?;
-        report::junit(&result, file).map_err(|e| Error::Write {
-            path: path.clone(),
-            source: std::io::Error::other(e),
-        })?;
+    if let Some((path, file)) = junit {
+        let written = report::junit(&result, file).map_err(std::io::Error::other);
+        warn_unwritten(
+            stderr,
+            &format!("the JUnit report {}", path.display()),
+            written,
+        );
     }
     Ok(result.exit_code())
 }

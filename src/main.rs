@@ -3,6 +3,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    heartbeat::process::harden();
     let cli = heartbeat::cli::Cli::parse();
     match heartbeat::run(cli) {
         Ok(code) => ExitCode::from(code.code()),

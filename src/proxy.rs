@@ -4,7 +4,7 @@
 
 use reqwest::Url;
 
-use crate::config::Environment;
+use crate::environment::Environment;
 use crate::error::Problem;
 
 /// The variables read, lower-case first as curl prefers them.

@@ -61,7 +61,12 @@ pub fn display_url(redactor: &Redactor, url: &reqwest::Url) -> String {
     redactor.clean(&decoded, 4096)
 }
 
-/// Turns control, bidi and other invisible formatting characters into spaces and folds runs of whitespace.
+/// Returns text safe for a terminal: control, bidi and invisible formatting characters become spaces, and
+/// runs of whitespace fold to one.
+pub fn printable(text: &str) -> String {
+    fold(text)
+}
+
 fn fold(text: &str) -> String {
     text.chars()
         .map(|c| if is_unsafe(c) { ' ' } else { c })

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use base64::Engine as _;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::config::{API_KEY, MTLS_CERT, MTLS_KEY, SERVICE_CA_CERT, SERVICE_URL};
+use crate::environment::{API_KEY, MTLS_CERT, MTLS_KEY, SERVICE_CA_CERT, SERVICE_URL};
 use crate::error::Error;
 pub use command::command;
 use pki::{Pair, Pki};

@@ -1,0 +1,88 @@
+//! The only place that reads the process environment: a snapshot of the variables heartbeat uses, taken once,
+//! that everything else (config, the proxy choice, colour) reads from. Tests and the demo build one by hand.
+
+use std::collections::HashMap;
+
+use crate::cli::ColorChoice;
+use crate::error::Problem;
+
+pub const SERVICE_URL: &str = "SERVICE_URL";
+pub const API_KEY: &str = "API_KEY";
+pub const MTLS_CERT: &str = "MTLS_CERT";
+pub const MTLS_KEY: &str = "MTLS_KEY";
+pub const SERVICE_CA_CERT: &str = "SERVICE_CA_CERT";
+
+/// A snapshot of the environment variables heartbeat reads; tests and the demo build one by hand.
+#[derive(Default)]
+pub struct Environment {
+    vars: HashMap<String, String>,
+    /// Variables that are set but not valid UTF-8: named in problems, never read as unset.
+    not_utf8: Vec<String>,
+}
+
+impl Environment {
+    /// Reads the process environment (the one place that does).
+    pub fn from_process() -> Self {
+        let names = [
+            SERVICE_URL,
+            API_KEY,
+            MTLS_CERT,
+            MTLS_KEY,
+            SERVICE_CA_CERT,
+            "NO_COLOR",
+            "TERM",
+        ]
+        .into_iter()
+        .chain(crate::proxy::VARIABLES);
+        let mut env = Self::default();
+        for name in names {
+            match std::env::var_os(name).map(std::ffi::OsString::into_string) {
+                Some(Ok(value)) => {
+                    env.vars.insert(name.to_string(), value);
+                }
+                Some(Err(_)) => env.not_utf8.push(name.to_string()),
+                None => {}
+            }
+        }
+        env
+    }
+
+    /// Names a variable that is set to something that is not valid UTF-8.
+    pub(crate) fn utf8_problem(&self, name: &str) -> Option<Problem> {
+        self.not_utf8.iter().any(|n| n == name).then(|| {
+            Problem::new(
+                name,
+                "is set but is not valid UTF-8; set it to text (base64 of a PEM file, PEM, a path, or a URL)",
+            )
+        })
+    }
+
+    /// Builds an environment from pairs.
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, String)>) -> Self {
+        Self {
+            vars: pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            not_utf8: Vec::new(),
+        }
+    }
+
+    /// Returns a variable's value when it is set and not blank.
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.vars
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.trim().is_empty())
+    }
+
+    /// Decides whether to colour output: `auto` colours a terminal unless `NO_COLOR` is set or `TERM` is dumb.
+    pub fn use_color(&self, choice: ColorChoice, is_terminal: bool) -> bool {
+        match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                is_terminal
+                    && !self.vars.contains_key("NO_COLOR")
+                    && self.vars.get("TERM").is_none_or(|t| t != "dumb")
+            }
+        }
+    }
+}
