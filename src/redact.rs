@@ -28,7 +28,16 @@ impl Redactor {
     /// Returns the text on one line, without control characters or secrets, at most `max_chars` long.
     /// JSON string escapes are decoded first, so an escaped echo of a secret is found too.
     pub fn clean(&self, text: &str, max_chars: usize) -> String {
-        let text = fold(&unescape_json(text));
+        // Escapes can nest (a JSON string holding JSON): decode until nothing changes, a few rounds at most.
+        let mut text = text.to_string();
+        for _ in 0..4 {
+            let decoded = unescape_json(&text);
+            if decoded == text {
+                break;
+            }
+            text = decoded;
+        }
+        let text = fold(&text);
         let text = self.replace_all(text);
         match text.char_indices().nth(max_chars) {
             Some((index, _)) => format!("{}…", &text[..index]),
@@ -85,10 +94,14 @@ fn is_unsafe(c: char) -> bool {
 /// Every form in which an echo of `secret` can reach printable text.
 fn forms(secret: &str) -> Zeroizing<Vec<String>> {
     let folded = fold(secret);
+    let json = serde_json::to_string(secret).unwrap_or_default();
+    let json = json.trim_matches('"').to_string();
     let mut forms = vec![
         secret.to_string(),
         secret.trim().to_string(),
         folded.clone(),
+        json.replace('/', "\\/"),
+        json,
     ];
     if secret.chars().count() >= MIN_ENCODED_LEN {
         for value in [secret, folded.as_str()] {

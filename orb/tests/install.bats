@@ -212,3 +212,12 @@ while True: conns.append(s.accept()[0])' "$port_file" &
   [ "$status" -eq 1 ]
   [[ "$output" == *"neither curl nor wget is installed"* ]]
 }
+
+@test "SHA256SUMS with CRLF line ends and upper-case digests still verifies" {
+  printf 'release' >"$work/heartbeat-1.0.0-x.tar.gz"
+  good=$(sha256sum "$work/heartbeat-1.0.0-x.tar.gz" | cut -d ' ' -f 1)
+  listed=$(printf '%s  heartbeat-1.0.0-x.tar.gz\r\n' "$(printf '%s' "$good" | tr a-f A-F)" | hb_listed_sum heartbeat-1.0.0-x.tar.gz)
+  [ "$listed" = "$good" ]
+  run hb_verify "$work/heartbeat-1.0.0-x.tar.gz" "$listed"
+  [ "$status" -eq 0 ]
+}

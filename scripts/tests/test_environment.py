@@ -356,6 +356,18 @@ def test_answers_off_the_documented_shape_stop_the_script(pair):
     run = create_context(api, pair)
     assert run.returncode == 1 and "without a valid context id" in run.stderr
     assert [r["method"] for r in api.requests] == ["GET", "POST"], "a secret was sent to /context/null"
+    garbled = CircleCI()
+
+    def not_json(handler, url, body):
+        handler.send_response(200)
+        handler.send_header("Content-Length", "9")
+        handler.end_headers()
+        handler.wfile.write(b"<html>oops")
+
+    garbled.route = not_json
+    run = create_context(garbled, pair)
+    assert run.returncode == 1 and "not the documented JSON" in run.stderr
+    assert [r["method"] for r in garbled.requests] == ["GET"], "a context was created after a garbled answer"
     looping = CircleCI()
     looping.route = lambda handler, url, body: handler.answer(200, {"items": [], "next_page_token": "same/token"})
     run = create_context(looping, pair)

@@ -169,3 +169,36 @@ def test_the_scripts_people_and_ci_run_are_executable():
         if script.name not in sourced:
             assert os.access(script, os.X_OK), f"{script.relative_to(ROOT)} is not executable"
             assert script.read_text().startswith("#!/usr/bin/env bash\n"), script.name
+
+
+def pin(tmp_path: Path, sums_text: str, version: str = "0.1.0") -> subprocess.CompletedProcess:
+    script = tmp_path / "install.sh"
+    script.write_text((ROOT / "orb" / "src" / "scripts" / "install.sh").read_text())
+    sums = tmp_path / "SHA256SUMS"
+    sums.write_bytes(sums_text.encode())
+    return subprocess.run(["bash", str(ROOT / "scripts" / "pin-orb.sh"), version, str(sums), str(script)], capture_output=True, text=True)
+
+
+def test_only_expected_archive_names_and_hex_digests_are_pinned(tmp_path):
+    digest = "ab" * 32
+    crafted = [
+        f'{digest}  heartbeat-0.1.0-x"$(touch {tmp_path}/ran)".tar.gz\n',
+        f"{digest}  heartbeat-0.1.0-x86_64-unknown-linux-musl.tar.gz\nnot a digest  heartbeat-0.1.0-a-b-c.tar.gz\n",
+        f"{digest[:-1]}g  heartbeat-0.1.0-x86_64-unknown-linux-musl.tar.gz\n",
+        f"{digest}  heartbeat-0x1x0-x86_64-unknown-linux-musl.tar.gz\n",
+    ]
+    for text in crafted:
+        run = pin(tmp_path, text)
+        assert run.returncode == 1 and "refusing a SHA256SUMS line" in run.stderr, text
+        assert "BEGIN PIN" in (tmp_path / "install.sh").read_text()
+        assert f"{digest}  heartbeat-0.1.0" not in (tmp_path / "install.sh").read_text(), "a refused file was pinned"
+    assert pin(tmp_path, "", version="1.0; rm -rf /").returncode == 2
+    assert not (tmp_path / "ran").exists()
+
+
+def test_crlf_and_upper_case_sums_are_pinned_in_the_form_the_install_compares(tmp_path):
+    digest = "AB" * 32
+    run = pin(tmp_path, f"{digest}  heartbeat-0.1.0-x86_64-unknown-linux-musl.tar.gz\r\n")
+    assert run.returncode == 0, run.stderr
+    text = (tmp_path / "install.sh").read_text()
+    assert f"{digest.lower()}  heartbeat-0.1.0-x86_64-unknown-linux-musl.tar.gz\n" in text and "\r" not in text

@@ -71,7 +71,8 @@ hb_sha256() {
 
 # Prints the checksum listed for an archive in SHA256SUMS-formatted text on stdin.
 hb_listed_sum() {
-  awk -v file="$1" '$2 == file || $2 == "*" file { print $1; exit }'
+  # Tolerates CRLF line ends and upper-case digests, as some tools write them; the digest compares lower-case.
+  tr -d '\r' | awk -v file="$1" '$2 == file || $2 == "*" file { print tolower($1); exit }'
 }
 
 # Tells whether the file's SHA-256 is the expected one (a lower-case hex digest).
