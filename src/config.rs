@@ -136,7 +136,7 @@ impl CheckConfig {
             .map_err(|_| Error::Config(vec![not_a_header_value()]))?;
         api_key_value.set_sensitive(true);
         Ok(Self {
-            secrets: secrets(env, &api_key),
+            secrets: secrets(env, &api_key, args),
             api_key_value,
             proxy,
             cert_days_left: identity.facts.days_left(now),
@@ -325,13 +325,41 @@ fn roots(args: &CheckArgs, env: &Environment) -> Result<RootCertStore, Problem> 
 }
 
 /// Lists the secret values as given and in the forms a server might echo them.
-fn secrets(env: &Environment, api_key: &SecretString) -> Vec<SecretString> {
+fn secrets(env: &Environment, api_key: &SecretString, args: &CheckArgs) -> Vec<SecretString> {
     let mut secrets = vec![api_key.clone()];
     for name in [API_KEY, MTLS_CERT, MTLS_KEY] {
         if let Some(value) = env.get(name) {
             secrets.push(SecretString::from(value.trim().to_string()));
         }
     }
+    // The PEM behind a certificate or key, from a value or a file: its base64 body whole and line by line.
+    let pair = [
+        (MTLS_CERT, "--cert", &args.pair.cert),
+        (MTLS_KEY, "--key", &args.pair.key),
+    ];
+    for (var, flag, path) in pair {
+        let pem = input(env, var, flag, path).and_then(|i| input::read_pem(i.name, &i.input));
+        if let Ok(pem) = pem {
+            secrets.extend(pem_secrets(&pem));
+        }
+    }
     secrets.retain(|s| s.expose_secret().len() >= 4);
+    secrets
+}
+
+/// Lists a PEM text's body lines (16 characters or more) and its whole body joined, as secrets.
+fn pem_secrets(pem: &[u8]) -> Vec<SecretString> {
+    let text = String::from_utf8_lossy(pem);
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("-----") && !l.contains(':'))
+        .collect();
+    let mut secrets: Vec<SecretString> = lines
+        .iter()
+        .filter(|l| l.len() >= 16)
+        .map(|l| SecretString::from(l.to_string()))
+        .collect();
+    secrets.push(SecretString::from(lines.concat()));
     secrets
 }

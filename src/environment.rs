@@ -86,3 +86,21 @@ impl Environment {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_colour_is_for_terminals_without_no_color_or_a_dumb_term() {
+        let plain = Environment::default();
+        assert!(plain.use_color(ColorChoice::Auto, true));
+        assert!(!plain.use_color(ColorChoice::Auto, false));
+        let no_color = Environment::from_pairs([("NO_COLOR", "1".to_string())]);
+        assert!(!no_color.use_color(ColorChoice::Auto, true));
+        assert!(no_color.use_color(ColorChoice::Always, false));
+        let dumb = Environment::from_pairs([("TERM", "dumb".to_string())]);
+        assert!(!dumb.use_color(ColorChoice::Auto, true));
+        assert!(!plain.use_color(ColorChoice::Never, true));
+    }
+}

@@ -605,26 +605,6 @@ fn retry_after_is_honoured_for_429() {
 }
 
 #[test]
-fn a_refused_connection_is_no_answer() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let sandbox = sandbox();
-    let run = check(
-        &with(
-            vars(&sandbox, PERSONS),
-            "SERVICE_URL",
-            format!("https://127.0.0.1:{port}/v1/persons"),
-        ),
-        &["--attempts", "2", "--retry-delay", "10ms"],
-    );
-    assert_eq!((run.code, class(&run).as_str()), (3, "connection_refused"));
-    assert_eq!(run.json()["attempts"].as_array().unwrap().len(), 2);
-}
-
-#[test]
 fn a_reset_connection_is_no_answer() {
     let sandbox = sandbox();
     let run = check(&vars(&sandbox, "/fault/reset"), &["--attempts", "1"]);

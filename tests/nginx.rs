@@ -4,7 +4,7 @@
 mod common;
 
 use std::io::Write as _;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -43,12 +43,31 @@ fn nginx_binary() -> &'static str {
         .expect("nginx is not installed: run the README's test command (scripts/test.sh), which installs it")
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// Accepts on 127.0.0.1:0 and relays each connection to nginx's unix socket, byte for byte (TLS passes through
+/// untouched). nginx cannot listen on port 0, and a port found free and released could be taken by another
+/// test before nginx binds it; a socket path of our own cannot.
+fn forward_to(socket: std::path::PathBuf) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Ok(upstream) = std::os::unix::net::UnixStream::connect(&socket) else {
+                continue;
+            };
+            let (mut client_read, mut upstream_write) =
+                (client.try_clone().unwrap(), upstream.try_clone().unwrap());
+            let (mut upstream_read, mut client_write) = (upstream, client);
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut client_read, &mut upstream_write);
+                let _ = upstream_write.shutdown(std::net::Shutdown::Write);
+            });
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut upstream_read, &mut client_write);
+                let _ = client_write.shutdown(std::net::Shutdown::Write);
+            });
+        }
+    });
+    port
 }
 
 /// Starts nginx trusting `client_cas` for client certificates and serving a persons answer behind the key.
@@ -97,7 +116,7 @@ fn nginx_with(server: &Pki, client_cas: &[&str], verify: &str, locations: &str) 
     std::fs::write(path("server.pem"), &server.server.cert_pem).unwrap();
     std::fs::write(path("server.key"), server.server.key_pem.as_bytes()).unwrap();
     std::fs::write(path("clients.pem"), client_cas.concat()).unwrap();
-    let port = free_port();
+    let socket = dir.path().join("nginx.sock");
     let conf = format!(
         r#"daemon off;
 master_process off;
@@ -110,7 +129,7 @@ http {{
   access_log {access} handshakes;
   client_body_temp_path {tmp}; proxy_temp_path {tmp}; fastcgi_temp_path {tmp}; uwsgi_temp_path {tmp}; scgi_temp_path {tmp};
   server {{
-    listen 127.0.0.1:{port} ssl;
+    listen unix:{socket} ssl;
     ssl_certificate {cert};
     ssl_certificate_key {key};
     ssl_client_certificate {clients};
@@ -127,6 +146,7 @@ http {{
         key = path("server.key"),
         clients = path("clients.pem"),
         access = path("access.log"),
+        socket = socket.display(),
     );
     std::fs::File::create(path("nginx.conf"))
         .unwrap()
@@ -146,8 +166,7 @@ http {{
         .spawn()
         .expect("start nginx");
     let started = Instant::now();
-    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-    while TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_err() {
+    while std::os::unix::net::UnixStream::connect(&socket).is_err() {
         assert!(
             started.elapsed() < Duration::from_secs(10),
             "nginx did not start: {}",
@@ -155,7 +174,11 @@ http {{
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    Nginx { child, port, dir }
+    Nginx {
+        child,
+        port: forward_to(socket),
+        dir,
+    }
 }
 
 fn env(server: &Pki, port: u16, client: &Pair, api_key: &str) -> Vec<(&'static str, String)> {
@@ -219,10 +242,16 @@ fn nginx_answering_401_shows_the_user_message() {
             &server.client,
             "SENTINEL-wrong-key-for-nginx",
         ),
-        &[],
+        &["--retry-delay", "10ms"],
     );
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(run.json()["user_message"], "Authentication failed");
+    assert_eq!(run.json()["class"], "unauthorized");
+    assert_eq!(
+        run.json()["attempts"].as_array().unwrap().len(),
+        1,
+        "a 401 was retried"
+    );
 }
 
 #[test]

@@ -9,9 +9,11 @@ import base64
 import json
 import os
 import re
+import socket
 import stat
 import subprocess
 import threading
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -387,31 +389,54 @@ def nginx_for(tmp_path: Path, ca, api_key: str):
     subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", str(d / "server.key")], check=True, capture_output=True)
     subprocess.run(["openssl", "req", "-new", "-key", str(d / "server.key"), "-subj", "/CN=127.0.0.1", "-out", str(d / "server.csr")], check=True, capture_output=True)
     subprocess.run(["openssl", "x509", "-req", "-in", str(d / "server.csr"), "-CA", str(ca[0]), "-CAkey", str(ca[1]), "-set_serial", "7", "-days", "2", "-extfile", str(d / "ext"), "-out", str(d / "server.pem")], check=True, capture_output=True)
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    sock = d / "nginx.sock"
     body = '{"data":{"prisonerOffenderSearch":{"firstName":"Ada"}}}'
     (d / "nginx.conf").write_text(
         f"daemon off; master_process off; worker_processes 1; error_log {d}/error.log; pid {d}/pid;\n"
         "events { worker_connections 16; }\n"
         f"http {{ access_log off; client_body_temp_path {d}; proxy_temp_path {d}; fastcgi_temp_path {d}; uwsgi_temp_path {d}; scgi_temp_path {d};\n"
-        f"  server {{ listen 127.0.0.1:{port} ssl; ssl_certificate {d}/server.pem; ssl_certificate_key {d}/server.key;\n"
+        f"  server {{ listen unix:{sock} ssl; ssl_certificate {d}/server.pem; ssl_certificate_key {d}/server.key;\n"
         f"    ssl_client_certificate {ca[0]}; ssl_verify_client on; default_type application/json;\n"
         f"    location /v1/persons/ {{ if ($http_x_api_key != \"{api_key}\") {{ return 403 '{{\"message\":\"Forbidden\"}}'; }} return 200 '{body}'; }}\n"
         "  } }\n"
     )
     process = subprocess.Popen([binary, "-p", f"{d}/", "-e", f"{d}/error.log", "-c", str(d / "nginx.conf")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+        if sock.exists():
             break
-        except OSError:
-            import time
+        time.sleep(0.05)
+    return process, f"https://127.0.0.1:{forward_to(sock)}"
 
-            time.sleep(0.05)
-    return process, f"https://127.0.0.1:{port}"
+
+def forward_to(sock: Path) -> int:
+    """Relays 127.0.0.1:0 to nginx's unix socket byte for byte: nginx cannot listen on port 0, and a port found
+    free and released could be taken before nginx binds it."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+
+    def pipe(src, dst):
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            try:
+                dst.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+
+    def serve():
+        while True:
+            client, _ = listener.accept()
+            upstream = socket.socket(socket.AF_UNIX)
+            upstream.connect(str(sock))
+            threading.Thread(target=pipe, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=pipe, args=(upstream, client), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener.getsockname()[1]
 
 
 def test_the_readme_steps_give_a_context_that_checks_healthy(tmp_path, ca):

@@ -81,8 +81,14 @@ def test_archives_are_reproducible(tmp_path, static_binary):
     version = cargo_version()
     repo = repo_copy(tmp_path, version)
     sums = []
-    for _ in range(2):
-        assert release(repo, version, "--dry-run", "--binary", f"{TARGET}={static_binary}").returncode == 0
+    # The same inputs with different file times (and a different binary copy) must pack to the same bytes:
+    # a missing --mtime would show, whatever second the two runs fall in.
+    for stamp in (1_000_000_000, 1_700_000_000):
+        binary = tmp_path / f"heartbeat-{stamp}"
+        shutil.copy(static_binary, binary)
+        for path in (binary, repo / "README.md", repo / "LICENSE", repo / "CHANGELOG.md"):
+            os.utime(path, (stamp, stamp))
+        assert release(repo, version, "--dry-run", "--binary", f"{TARGET}={binary}").returncode == 0
         sums.append((repo / "dist" / "SHA256SUMS").read_text())
     assert sums[0] == sums[1]
 

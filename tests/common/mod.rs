@@ -119,6 +119,8 @@ pub fn check(vars: &[(&'static str, String)], flags: &[&str]) -> Checked {
         .args(["--format", "json", "--junit"])
         .arg(&junit)
         .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
+        // A check that hangs (a wait nobody bounded) is killed and fails the test instead of stalling it.
+        .timeout(std::time::Duration::from_secs(60))
         .output()
         .expect("run heartbeat");
     let checked = collect(output, &junit);
@@ -128,7 +130,10 @@ pub fn check(vars: &[(&'static str, String)], flags: &[&str]) -> Checked {
 
 fn collect(output: Output, junit: &PathBuf) -> Checked {
     Checked {
-        code: output.status.code().expect("exited, not killed"),
+        code: output
+            .status
+            .code()
+            .expect("exited, not killed (a hang past the 60 s limit?)"),
         stdout: String::from_utf8(output.stdout).expect("utf-8 stdout"),
         stderr: String::from_utf8(output.stderr).expect("utf-8 stderr"),
         junit: std::fs::read_to_string(junit).ok(),
