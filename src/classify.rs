@@ -56,6 +56,10 @@ pub fn from_answer(
     let status = answer.status;
     let text = String::from_utf8_lossy(&answer.body);
     if expectations.accepts_status(status.as_u16()) && !is_nginx_client_cert_page(status, &text) {
+        // A 204 or 304 has no body to assert on.
+        if matches!(status.as_u16(), 204 | 304) && answer.body.is_empty() {
+            return None;
+        }
         let problem = expectations
             .check_body(answer.content_type.as_deref(), &answer.body)
             .err()?;
@@ -99,6 +103,44 @@ fn status_class(status: StatusCode, origin: Origin, body: &str) -> FailureClass 
         }
         _ => FailureClass::UnexpectedStatus,
     }
+}
+
+/// The statuses by which a front door refuses: a bad request (nginx's certificate pages), unauthenticated,
+/// forbidden, and nginx's 495/496 for certificate errors.
+const REFUSALS: [u16; 5] = [400, 401, 403, 495, 496];
+
+/// Judges a request that must be refused: a refused handshake or a refusal status passes; a 2xx or 3xx answer
+/// is a door left open; anything else (no answer, a 500) fails with its own class, since it proves nothing.
+pub fn refusal(redactor: &Redactor, outcome: &Result<Answer, Failure>) -> Option<Failure> {
+    let status = match outcome {
+        Err(failure) if failure.status.is_none() => {
+            return match failure.class {
+                FailureClass::ClientCertRejected
+                | FailureClass::TlsHandshake
+                | FailureClass::ConnectionReset => None,
+                _ => Some(failure.clone()),
+            };
+        }
+        Err(failure) => failure.status.unwrap_or_default(),
+        Ok(answer) => answer.status.as_u16(),
+    };
+    if REFUSALS.contains(&status) {
+        return None;
+    }
+    let text = match outcome {
+        Ok(answer) => String::from_utf8_lossy(&answer.body).into_owned(),
+        Err(_) => String::new(),
+    };
+    let class = if (200..400).contains(&status) {
+        FailureClass::DoorOpen
+    } else {
+        FailureClass::UnexpectedStatus
+    };
+    let message = format!(
+        "status {} where the front door must refuse (a refused handshake or 400, 401, 403, 495, 496)",
+        reqwest::StatusCode::from_u16(status).map_or(status.to_string(), describe)
+    );
+    Some(with_body(Failure::new(class, message), redactor, &text).with_status(status))
 }
 
 /// nginx answers a missing or unverifiable client certificate with a 400 HTML page, not a TLS alert.

@@ -1,47 +1,31 @@
-//! The only place that reads the environment. Turns flags plus environment into one validated, immutable
-//! `CheckConfig`, listing every problem at once so a user fixes them in one go. Nothing is sent until this
-//! succeeds.
+//! Turns `heartbeat check`'s flags plus the environment into one validated check and the consumer that makes
+//! it, listing every problem at once so a user fixes them in one go. Nothing is sent until this succeeds.
 
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
+use std::sync::Arc;
+use std::time::SystemTime;
 
-use reqwest::Url;
-use reqwest::header::{HeaderName, HeaderValue};
+use reqwest::header::HeaderValue;
 use rustls::RootCertStore;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::assert::Expectations;
+use crate::check::{Check, Request, RetryPolicy};
 use crate::cli::{CheckArgs, Format, InspectArgs};
-pub use crate::environment::{
-    API_KEY, Environment, MTLS_CERT, MTLS_KEY, SERVICE_CA_CERT, SERVICE_URL,
-};
+use crate::consumer::{ApiKey, Consumer};
+use crate::environment::{API_KEY, Environment, MTLS_CERT, MTLS_KEY, SERVICE_CA_CERT};
 use crate::error::{Error, Problem};
 use crate::identity::{self, ClientIdentity};
 use crate::input::{self, Input};
 use crate::redact::Redactor;
 use crate::target::{header_name, url};
 
-/// Everything one check needs, validated.
+/// Everything `heartbeat check` needs, validated: the check, who makes it, and what to redact.
 #[derive(Debug)]
 pub struct CheckConfig {
-    pub url: Url,
-    pub api_key: SecretString,
-    /// The API key as the header value sent, validated once and marked sensitive.
-    api_key_value: HeaderValue,
-    pub api_key_header: HeaderName,
-    pub request_id_header: HeaderName,
-    pub identity: ClientIdentity,
-    pub roots: RootCertStore,
-    pub expectations: Expectations,
-    pub retry: RetryPolicy,
-    pub follow_redirects: bool,
-    pub max_body: u64,
+    pub check: Check,
+    pub consumer: Consumer,
     pub cert_warn_days: u32,
-    /// The proxy this URL is reached through, when HTTPS_PROXY (or ALL_PROXY) applies to its host.
-    pub proxy: Option<crate::proxy::Proxy>,
-    pub output: OutputOptions,
-    /// Days until the client certificate expires, at load time.
-    pub cert_days_left: i64,
     /// Every secret value in the forms it was given, so server text that echoes one can be redacted.
     pub secrets: Vec<SecretString>,
 }
@@ -54,25 +38,11 @@ impl CheckConfig {
 
     /// Returns the URL as it may be printed: no userinfo, and a secret someone put in it is redacted.
     pub fn display_url(&self) -> String {
-        crate::redact::display_url(&self.redactor(), &self.url)
-    }
-
-    /// Returns the API key header's value (marked sensitive, so it is never logged).
-    pub fn api_key_value(&self) -> HeaderValue {
-        self.api_key_value.clone()
+        crate::redact::display_url(&self.redactor(), &self.check.request.url)
     }
 }
 
-/// How often and how long to try.
-#[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    pub attempts: u32,
-    pub delay: Duration,
-    pub timeout: Duration,
-    pub deadline: Option<Duration>,
-}
-
-/// Where and how the result is written.
+/// Where and how a result is written; from the flags alone, apart from the check.
 #[derive(Debug, Clone)]
 pub struct OutputOptions {
     pub format: Format,
@@ -83,9 +53,22 @@ pub struct OutputOptions {
     pub verbose: bool,
 }
 
+impl OutputOptions {
+    /// Takes the output flags of `check`.
+    pub fn from_args(args: &CheckArgs, color: bool) -> Self {
+        Self {
+            format: args.format,
+            junit: args.junit.clone(),
+            quiet: args.quiet,
+            color,
+            verbose: args.verbose,
+        }
+    }
+}
+
 impl CheckConfig {
     /// Validates flags and environment together; returns every problem at once.
-    pub fn load(args: &CheckArgs, env: &Environment, color: bool) -> Result<Self, Error> {
+    pub fn load(args: &CheckArgs, env: &Environment) -> Result<Self, Error> {
         let mut problems = Vec::new();
         let now = SystemTime::now();
         let url = collect(&mut problems, url(args.url.as_deref(), env));
@@ -132,38 +115,37 @@ impl CheckConfig {
         if !problems.is_empty() {
             return Err(Error::Config(problems));
         }
-        let mut api_key_value = HeaderValue::from_str(api_key.expose_secret())
-            .map_err(|_| Error::Config(vec![not_a_header_value()]))?;
-        api_key_value.set_sensitive(true);
-        Ok(Self {
+        let key = ApiKey::new(api_key_header, api_key.expose_secret())
+            .ok_or_else(|| Error::Config(vec![not_a_header_value()]))?;
+        let mut config = Self {
             secrets: secrets(env, &api_key, args),
-            api_key_value,
-            proxy,
-            cert_days_left: identity.facts.days_left(now),
-            url,
-            api_key,
-            api_key_header,
-            request_id_header,
-            identity,
-            roots,
-            expectations,
-            retry: RetryPolicy {
-                attempts: args.attempts,
-                delay: args.retry_delay,
-                timeout: args.timeout,
-                deadline: args.deadline,
+            check: Check {
+                name: String::new(),
+                request: Request::get(url),
+                expectations,
+                retry: RetryPolicy {
+                    attempts: args.attempts,
+                    delay: args.retry_delay,
+                    timeout: args.timeout,
+                    deadline: args.deadline,
+                },
+                follow_redirects: args.follow_redirects,
+                max_body: args.max_body,
+                max_latency: None,
+                expect_refused: false,
             },
-            follow_redirects: args.follow_redirects,
-            max_body: args.max_body,
+            consumer: Consumer {
+                name: None,
+                api_key: Some(key),
+                request_id_header,
+                identity: Some(Arc::new(identity)),
+                roots,
+                proxy,
+            },
             cert_warn_days: args.cert_warn_days,
-            output: OutputOptions {
-                format: args.format,
-                junit: args.junit.clone(),
-                quiet: args.quiet,
-                color,
-                verbose: args.verbose,
-            },
-        })
+        };
+        config.check.name = format!("GET {}", config.display_url());
+        Ok(config)
     }
 }
 

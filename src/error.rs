@@ -17,6 +17,8 @@ pub enum ExitCode {
     NoAnswer = 3,
     /// TLS failure: server certificate not trusted or invalid, or our client certificate refused.
     Tls = 4,
+    /// A door that must be locked was open: a request that must be refused got a 2xx or 3xx (suite).
+    DoorOpen = 5,
     /// An internal error (a bug): reported in one line without any secret.
     Internal = 70,
 }
@@ -25,6 +27,21 @@ impl ExitCode {
     /// Returns the number the process exits with.
     pub fn code(self) -> u8 {
         self as u8
+    }
+
+    /// Picks the most telling of several checks' codes: a door left open, then TLS, then no answer, then a
+    /// wrong answer; all healthy is healthy.
+    pub fn most_telling(codes: impl IntoIterator<Item = ExitCode>) -> ExitCode {
+        let rank = |code: &ExitCode| match code {
+            Self::Internal => 7,
+            Self::Usage => 6,
+            Self::DoorOpen => 5,
+            Self::Tls => 4,
+            Self::NoAnswer => 3,
+            Self::Unhealthy => 2,
+            Self::Healthy => 1,
+        };
+        codes.into_iter().max_by_key(rank).unwrap_or(Self::Healthy)
     }
 }
 
@@ -38,6 +55,7 @@ macro_rules! exit_codes_text {
   2  invalid usage or configuration: nothing was sent
   3  no answer: DNS failure, connection refused or reset, timeout
   4  TLS failure: server certificate not trusted or invalid, or our client certificate refused
+  5  a door that must stay locked was open (suite: an expect = \"refused\" check got a 2xx or 3xx)
   70 internal error (a bug): one line, no secret; please report it"
     };
 }

@@ -30,6 +30,10 @@ pub enum FailureClass {
     Timeout,
     /// The proxy in HTTPS_PROXY refused the tunnel or could not be reached.
     Proxy,
+    /// A request that must be refused got a 2xx or 3xx answer: a security regression.
+    DoorOpen,
+    /// A healthy answer slower than `max_latency`.
+    TooSlow,
 }
 
 impl FailureClass {
@@ -53,6 +57,8 @@ impl FailureClass {
             Self::ConnectionReset => "connection_reset",
             Self::Timeout => "timeout",
             Self::Proxy => "proxy",
+            Self::DoorOpen => "door_open",
+            Self::TooSlow => "too_slow",
         }
     }
 
@@ -67,6 +73,7 @@ impl FailureClass {
             | Self::ConnectionReset
             | Self::Timeout
             | Self::Proxy => ExitCode::NoAnswer,
+            Self::DoorOpen => ExitCode::DoorOpen,
             _ => ExitCode::Unhealthy,
         }
     }
@@ -82,6 +89,7 @@ impl FailureClass {
                 | Self::ClientCertRejected
                 | Self::ServerCertInvalid
                 | Self::Redirect
+                | Self::DoorOpen
         )
     }
 
@@ -136,6 +144,12 @@ impl FailureClass {
             }
             Self::Proxy => {
                 "the proxy, not SERVICE_URL, refused or could not be reached: check HTTPS_PROXY (and NO_PROXY for hosts to reach directly)"
+            }
+            Self::DoorOpen => {
+                "a door that must stay locked was open: check the gateway's mutual TLS and API key settings and the consumer's allow-list now"
+            }
+            Self::TooSlow => {
+                "the answer was right but slow: check the service's latency, or raise max_latency if this is its normal pace"
             }
         }
     }

@@ -202,14 +202,20 @@ pub fn root_store(name: &str, extra: &[CertificateDer<'static>]) -> Result<RootC
     Ok(roots)
 }
 
-/// Builds the TLS client configuration: ring, safe protocol versions, the given roots, and the identity.
-pub fn client_config(roots: RootCertStore, identity: &ClientIdentity) -> ClientConfig {
+/// Builds the TLS client configuration: ring, safe protocol versions, the given roots, and the identity when
+/// there is one (without, no client certificate is presented).
+pub fn client_config(roots: RootCertStore, identity: Option<&ClientIdentity>) -> ClientConfig {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = ClientConfig::builder_with_provider(provider)
+    let builder = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .expect("ring supports the default protocol versions")
-        .with_root_certificates(roots)
-        .with_client_cert_resolver(Arc::new(FixedIdentity(Arc::clone(&identity.key))));
+        .with_root_certificates(roots);
+    let mut config = match identity {
+        Some(identity) => {
+            builder.with_client_cert_resolver(Arc::new(FixedIdentity(Arc::clone(&identity.key))))
+        }
+        None => builder.with_no_client_auth(),
+    };
     // No session tickets or IDs: every attempt is a full handshake that presents the client certificate,
     // which is what a heartbeat is there to test.
     config.resumption = rustls::client::Resumption::disabled();

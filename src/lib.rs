@@ -5,9 +5,11 @@
 
 pub mod answer;
 pub mod assert;
+pub mod check;
 pub mod classify;
 pub mod cli;
 pub mod config;
+pub mod consumer;
 #[cfg(feature = "sandbox")]
 pub mod demo;
 pub mod duration;
@@ -17,6 +19,7 @@ pub mod failure;
 pub mod identity;
 pub mod input;
 pub mod inspection;
+pub mod junit;
 pub mod probe;
 pub mod process;
 pub mod proxy;
@@ -104,19 +107,21 @@ pub fn check(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<ExitCode, Error> {
-    let config = match CheckConfig::load(args, env, color) {
+    let output = config::OutputOptions::from_args(args, color);
+    let config = match CheckConfig::load(args, env) {
         Ok(config) => config,
         Err(error) => {
             // Best effort: the configuration error itself is what the user must see.
-            if let Some(path) = &args.junit {
-                let _ = std::fs::File::create(path).map(|file| report::junit_error(&error, file));
+            if let Some(path) = &output.junit {
+                let _ = std::fs::File::create(path)
+                    .map(|file| junit::write_error("heartbeat check", &error, file));
             }
             return Err(error);
         }
     };
     // Opened before anything is sent: a report that cannot be written is known while exit 2 still means
     // "nothing was sent".
-    let junit = match &config.output.junit {
+    let junit = match &output.junit {
         Some(path) => Some((
             path,
             std::fs::File::create(path).map_err(|source| Error::Write {
@@ -126,31 +131,41 @@ pub fn check(
         )),
         None => None,
     };
-    let text =
-        TextReport::new(config.output.color, config.output.quiet).verbose(config.output.verbose);
+    let text = TextReport::new(output.color, output.quiet).verbose(output.verbose);
     let ignore_pipe = |result| Error::output("writing output", result);
     ignore_pipe(text.start(stderr, &config.display_url()))?;
-    let facts = &config.identity.facts;
-    ignore_pipe(text.cert_expiry(
-        stderr,
-        config.cert_days_left,
-        config.cert_warn_days,
-        facts.not_after,
-    ))?;
+    if let Some(identity) = &config.consumer.identity {
+        let facts = &identity.facts;
+        ignore_pipe(text.cert_expiry(
+            stderr,
+            facts.days_left(std::time::SystemTime::now()),
+            config.cert_warn_days,
+            facts.not_after,
+        ))?;
+    }
     let runtime = crate::runtime()?;
-    let result = runtime.block_on(probe::run(&config, &mut |attempt, next| {
+    let redactor = config.redactor();
+    let client = config.consumer.client(false, config.check.retry.timeout);
+    let caller = probe::Caller {
+        consumer: &config.consumer,
+        client: &client,
+        redactor: &redactor,
+    };
+    let attempts = config.check.retry.attempts;
+    let result = runtime.block_on(probe::run(&config.check, &caller, &mut |attempt, next| {
         // Progress is best effort: a closed stderr must not stop the check.
-        let _ = text.attempt(stderr, attempt, config.retry.attempts, next);
+        let _ = text.attempt(stderr, attempt, attempts, next);
     }));
     // From here on the request was sent: a report that fails to write is a warning, never the verdict.
     let verdict = text.verdict(stderr, &result);
     warn_unwritten(stderr, "the verdict", verdict);
-    if config.output.format == Format::Json {
+    if output.format == Format::Json {
         let written = writeln!(stdout, "{}", report::json(&result));
         warn_unwritten(stderr, "the JSON result", written);
     }
     if let Some((path, file)) = junit {
-        let written = report::junit(&result, file).map_err(std::io::Error::other);
+        let written =
+            junit::write(std::slice::from_ref(&result), file).map_err(std::io::Error::other);
         warn_unwritten(
             stderr,
             &format!("the JUnit report {}", path.display()),

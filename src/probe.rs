@@ -7,11 +7,11 @@ use reqwest::header::LOCATION;
 use reqwest::{Client, Response, Url};
 
 use crate::answer::{self, Answer, Head};
+use crate::check::Check;
 use crate::classify;
-use crate::config::CheckConfig;
+use crate::consumer::Consumer;
 use crate::error::ExitCode;
 use crate::failure::{Failure, FailureClass};
-use crate::identity;
 use crate::redact::Redactor;
 
 /// How many same-origin redirects `--follow-redirects` follows before giving up.
@@ -36,17 +36,22 @@ pub struct Attempt {
 /// Everything a check found, for the reports.
 #[derive(Debug, Clone)]
 pub struct CheckResult {
+    pub name: String,
+    /// The suite consumer that made the requests; `None` for `heartbeat check`.
+    pub consumer: Option<String>,
+    pub method: String,
     pub url: String,
     pub attempts: Vec<Attempt>,
     pub max_attempts: u32,
     pub elapsed: Duration,
-    pub cert_days_left: i64,
+    /// Days until the client certificate expires; `None` when no certificate was presented.
+    pub cert_days_left: Option<i64>,
     /// Why retrying stopped before the attempts ran out, if it did.
     pub stopped: Option<String>,
 }
 
 impl CheckResult {
-    /// Returns the failure of the last attempt; `None` means healthy.
+    /// Returns the failure of the last attempt; `None` means the answer was as expected.
     pub fn failure(&self) -> Option<&Failure> {
         self.attempts.last().and_then(|a| a.failure.as_ref())
     }
@@ -58,27 +63,33 @@ impl CheckResult {
     }
 }
 
+/// What one run of a check needs besides the check: who calls, through which client, and what to redact.
+pub struct Caller<'a> {
+    pub consumer: &'a Consumer,
+    pub client: &'a Client,
+    pub redactor: &'a Redactor,
+}
+
 /// Runs the check, calling `on_attempt(attempt, next_wait)` after each attempt.
 pub async fn run(
-    config: &CheckConfig,
+    check: &Check,
+    caller: &Caller<'_>,
     on_attempt: &mut dyn FnMut(&Attempt, Option<Duration>),
 ) -> CheckResult {
     let started = Instant::now();
-    // Config bounds every duration, but a checked sum costs nothing and can never panic.
-    let deadline = config.retry.deadline.and_then(|d| started.checked_add(d));
-    let client = client(config);
-    let redactor = config.redactor();
+    // Every duration is bounded when parsed, but a checked sum costs nothing and can never panic.
+    let deadline = check.retry.deadline.and_then(|d| started.checked_add(d));
     let mut attempts = Vec::new();
     let mut stopped = None;
-    for number in 1..=config.retry.attempts {
-        let budget = deadline.map_or(config.retry.timeout, |d| {
-            config
+    for number in 1..=check.retry.attempts {
+        let budget = deadline.map_or(check.retry.timeout, |d| {
+            check
                 .retry
                 .timeout
                 .min(d.saturating_duration_since(Instant::now()))
         });
-        let attempt = attempt(&client, config, &redactor, number, budget).await;
-        let wait = match next_wait(config, &attempt, deadline) {
+        let attempt = attempt(check, caller, number, budget).await;
+        let wait = match next_wait(check, &attempt, deadline) {
             Ok(wait) => wait,
             Err(reason) => {
                 stopped = Some(reason);
@@ -92,32 +103,40 @@ pub async fn run(
             None => break,
         }
     }
+    let now = std::time::SystemTime::now();
     CheckResult {
-        url: config.display_url(),
+        name: check.name.clone(),
+        consumer: caller.consumer.name.clone(),
+        method: check.request.method.to_string(),
+        url: crate::redact::display_url(caller.redactor, &check.request.url),
         attempts,
-        max_attempts: config.retry.attempts,
+        max_attempts: check.retry.attempts,
         elapsed: started.elapsed(),
-        cert_days_left: config.cert_days_left,
+        cert_days_left: caller
+            .consumer
+            .identity
+            .as_ref()
+            .map(|i| i.facts.days_left(now)),
         stopped,
     }
 }
 
 /// Decides how long to wait before the next attempt: `Ok(None)` when done, `Err` when retrying must stop early.
 fn next_wait(
-    config: &CheckConfig,
+    check: &Check,
     attempt: &Attempt,
     deadline: Option<Instant>,
 ) -> Result<Option<Duration>, String> {
     let Some(failure) = &attempt.failure else {
         return Ok(None);
     };
-    if attempt.number >= config.retry.attempts {
+    if attempt.number >= check.retry.attempts {
         return Ok(None);
     }
     if !failure.class.is_retryable() {
         return Err("not retried: waiting cannot heal this".into());
     }
-    let wait = failure.retry_after.unwrap_or(config.retry.delay);
+    let wait = failure.retry_after.unwrap_or(check.retry.delay);
     let server_asked = failure.retry_after.is_some();
     match deadline {
         Some(deadline)
@@ -138,56 +157,27 @@ fn next_wait(
     }
 }
 
-fn client(config: &CheckConfig) -> Client {
-    let tls = identity::client_config(config.roots.clone(), &config.identity);
-    let mut builder = Client::builder()
-        // Proxies come from `config` (the one reader of the environment), never from reqwest's own lookup.
-        .no_proxy();
-    if let Some(proxy) = &config.proxy {
-        builder = builder
-            .proxy(reqwest::Proxy::all(proxy.url.clone()).expect("config validated the proxy URL"));
-    }
-    builder
-        .tls_backend_preconfigured(tls)
-        .redirect(reqwest::redirect::Policy::none())
-        // A fresh connection per attempt, as a new consumer would make, so every attempt tests the handshake.
-        .pool_max_idle_per_host(0)
-        .connect_timeout(config.retry.timeout)
-        .user_agent(concat!("heartbeat/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .expect("a rustls client with a preconfigured TLS backend builds")
-}
-
-async fn attempt(
-    client: &Client,
-    config: &CheckConfig,
-    redactor: &Redactor,
-    number: u32,
-    budget: Duration,
-) -> Attempt {
+async fn attempt(check: &Check, caller: &Caller<'_>, number: u32, budget: Duration) -> Attempt {
     let request_id = uuid::Uuid::new_v4().to_string();
     let started = Instant::now();
     let mut head = None;
-    let outcome = tokio::time::timeout(
-        budget,
-        exchange(client, config, redactor, &request_id, &mut head),
-    )
-    .await;
+    let outcome =
+        tokio::time::timeout(budget, exchange(check, caller, &request_id, &mut head)).await;
     let latency = started.elapsed();
-    let failure = match outcome {
-        Err(_) => Some(Failure::new(
+    let outcome = match outcome {
+        Err(_) => Err(Failure::new(
             FailureClass::Timeout,
             format!(
                 "no complete answer within {}",
                 humantime::format_duration(budget)
             ),
         )),
-        Ok(Err(failure)) => Some(failure),
-        Ok(Ok(answer)) => classify::from_answer(&config.expectations, redactor, &answer),
+        Ok(outcome) => outcome,
     };
+    let failure = verdict(check, caller.redactor, outcome, latency);
     // Messages can carry server text (a Location, an error's detail): clean them like any server text.
     let failure = failure.map(|f| Failure {
-        message: redactor.clean(&f.message, 500),
+        message: caller.redactor.clean(&f.message, 500),
         ..f
     });
     let (status, gateway_request_id, head) = match head {
@@ -209,34 +199,57 @@ async fn attempt(
     }
 }
 
+/// Judges what happened: an answer against the expectations (or, for a door that must stay locked, whether
+/// it was refused), and a healthy answer against `max_latency`.
+fn verdict(
+    check: &Check,
+    redactor: &Redactor,
+    outcome: Result<Answer, Failure>,
+    latency: Duration,
+) -> Option<Failure> {
+    if check.expect_refused {
+        return classify::refusal(redactor, &outcome);
+    }
+    let failure = match &outcome {
+        Err(failure) => Some(failure.clone()),
+        Ok(answer) => classify::from_answer(&check.expectations, redactor, answer),
+    };
+    match (failure, check.max_latency) {
+        (None, Some(max)) if latency > max => Some(Failure::new(
+            FailureClass::TooSlow,
+            format!(
+                "answered in {} ms, slower than max_latency {} ms",
+                latency.as_millis(),
+                max.as_millis()
+            ),
+        )),
+        (failure, _) => failure,
+    }
+}
+
 /// Sends the request (following same-origin redirects when asked) and reads the answer. The head of the last
 /// response goes to `head` as soon as it arrives, so a failure after it (a body too large) still reports it.
 async fn exchange(
-    client: &Client,
-    config: &CheckConfig,
-    redactor: &Redactor,
+    check: &Check,
+    caller: &Caller<'_>,
     request_id: &str,
     head: &mut Option<Head>,
 ) -> Result<Answer, Failure> {
-    let proxy = config.proxy.as_ref().map(|p| p.display.as_str());
-    let mut url = config.url.clone();
+    let proxy = caller.consumer.proxy.as_ref().map(|p| p.display.as_str());
+    let mut url = check.request.url.clone();
     for _ in 0..=MAX_REDIRECTS {
-        let response = client
-            .get(url.clone())
-            .header(&config.api_key_header, config.api_key_value())
-            .header(&config.request_id_header, request_id)
-            .send()
+        let response = send(check, caller, &url, request_id)
             .await
             .map_err(|e| classify::from_transport(&e, proxy))?;
         let status = response.status();
-        *head = Some(Head::read(&response, redactor));
-        if status.is_redirection() && !config.expectations.accepts_status(status.as_u16()) {
+        *head = Some(Head::read(&response, caller.redactor));
+        if status.is_redirection() && !check.expectations.accepts_status(status.as_u16()) {
             let next = redirect_target(&url, &response)?;
-            if config.follow_redirects && same_origin(&url, &next) {
+            if check.follow_redirects && same_origin(&url, &next) {
                 url = next;
                 continue;
             }
-            let why = if config.follow_redirects {
+            let why = if check.follow_redirects {
                 "to another origin, which is never followed"
             } else {
                 "and --follow-redirects is off"
@@ -245,17 +258,40 @@ async fn exchange(
                 FailureClass::Redirect,
                 format!(
                     "redirected ({status}) to {} {why}",
-                    crate::redact::display_url(redactor, &next)
+                    crate::redact::display_url(caller.redactor, &next)
                 ),
             )
             .with_status(status.as_u16()));
         }
-        return answer::read(response, config.max_body, redactor).await;
+        return answer::read(response, check.max_body, caller.redactor).await;
     }
     Err(Failure::new(
         FailureClass::Redirect,
         format!("more than {MAX_REDIRECTS} redirects"),
     ))
+}
+
+/// Sends one request: the check's method, headers and body, the consumer's API key, a fresh request id.
+async fn send(
+    check: &Check,
+    caller: &Caller<'_>,
+    url: &Url,
+    request_id: &str,
+) -> reqwest::Result<Response> {
+    let mut request = caller
+        .client
+        .request(check.request.method.clone(), url.clone())
+        .header(&caller.consumer.request_id_header, request_id);
+    for (name, value) in &check.request.headers {
+        request = request.header(name, value);
+    }
+    if let Some(key) = &caller.consumer.api_key {
+        request = request.header(&key.header, key.value());
+    }
+    if let Some(body) = &check.request.body {
+        request = request.body(body.clone());
+    }
+    request.send().await
 }
 
 fn redirect_target(url: &Url, response: &Response) -> Result<Url, Failure> {

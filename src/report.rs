@@ -5,11 +5,9 @@ use std::io::{self, Write};
 use std::time::Duration;
 
 use anstyle::{AnsiColor, Style};
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use serde_json::json;
 
 use crate::duration::rfc3339;
-use crate::error::Error;
 use crate::probe::{Attempt, CheckResult};
 
 /// Human-readable progress and verdict.
@@ -163,7 +161,7 @@ impl TextReport {
 }
 
 /// Names our request id and, when the API gateway answered, its own.
-fn ids(attempt: &Attempt) -> String {
+pub(crate) fn ids(attempt: &Attempt) -> String {
     match &attempt.gateway_request_id {
         Some(gateway) => format!(
             "request id {}, gateway request id {gateway}",
@@ -202,85 +200,4 @@ pub fn json(result: &CheckResult) -> serde_json::Value {
         })).collect::<Vec<_>>(),
         "version": env!("CARGO_PKG_VERSION"),
     })
-}
-
-/// Writes the result as JUnit XML: one suite, one test case, a `<failure>` when unhealthy.
-pub fn junit(result: &CheckResult, out: impl Write) -> Result<(), quick_junit::SerializeError> {
-    let failure = result.failure().map(|failure| {
-        let mut details: Vec<String> = result.attempts.iter().map(attempt_line).collect();
-        details.extend(
-            failure
-                .user_message
-                .as_ref()
-                .map(|m| format!("userMessage: {m}")),
-        );
-        details.extend(failure.excerpt.as_ref().map(|b| format!("body: {b}")));
-        details.push(format!("hint: {}", failure.class.hint()));
-        (
-            failure.message.clone(),
-            failure.class.as_str(),
-            details.join("\n"),
-        )
-    });
-    let log: Vec<String> = result.attempts.iter().map(attempt_line).collect();
-    junit_case(
-        &format!("GET {}", result.url),
-        result.elapsed,
-        failure,
-        Some(log.join("\n")),
-        out,
-    )
-}
-
-/// Writes JUnit XML for a check that never started because its configuration is invalid, so CircleCI's
-/// test results show why.
-pub fn junit_error(error: &Error, out: impl Write) -> Result<(), quick_junit::SerializeError> {
-    let failure = (
-        error.to_string(),
-        "invalid_configuration",
-        error.hint().unwrap_or_default().to_string(),
-    );
-    junit_case("heartbeat check", Duration::ZERO, Some(failure), None, out)
-}
-
-fn attempt_line(a: &Attempt) -> String {
-    let status = a.status.map_or("none".into(), |s| s.to_string());
-    let outcome = a.failure.as_ref().map_or("ok", |f| f.message.as_str());
-    format!(
-        "attempt {}: status {status}, {} ms, {}: {outcome}",
-        a.number,
-        a.latency.as_millis(),
-        ids(a)
-    )
-}
-
-/// Writes one suite with one case; `failure` is (message, type, description); `log` is its system-out.
-fn junit_case(
-    name: &str,
-    time: Duration,
-    failure: Option<(String, &str, String)>,
-    log: Option<String>,
-    out: impl Write,
-) -> Result<(), quick_junit::SerializeError> {
-    let status = match failure {
-        None => TestCaseStatus::success(),
-        Some((message, kind, description)) => {
-            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            status
-                .set_message(message)
-                .set_type(kind)
-                .set_description(description);
-            status
-        }
-    };
-    let mut case = TestCase::new(name, status);
-    case.set_classname("heartbeat.check").set_time(time);
-    if let Some(log) = log {
-        case.set_system_out(log);
-    }
-    let mut suite = TestSuite::new("heartbeat");
-    suite.set_time(time).add_test_case(case);
-    let mut report = Report::new("heartbeat");
-    report.set_time(time).add_test_suite(suite);
-    report.serialize(out)
 }
