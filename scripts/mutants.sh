@@ -9,33 +9,15 @@ filter=${1:-}
 git diff --quiet -- src || { echo "mutants: src/ has uncommitted changes; commit or stash them first" >&2; exit 2; }
 trap 'git checkout -q -- src' EXIT
 
-# name | file | sed expression(s), separated by ';;' | the promise it breaks
-mutants=(
-  "tls-exit-code|src/failure.rs|s/Self::ClientCertRejected | Self::ServerCertInvalid | Self::TlsHandshake => {/Self::ClientCertRejected | Self::ServerCertInvalid => {/|a TLS handshake failure exits 4"
-  "not-yet-valid|src/identity.rs|s/if now < self.not_before {/if false \&\& now < self.not_before {/|a not-yet-valid certificate is refused before sending"
-  "streaming-cap|src/answer.rs|s/if body.len() as u64 + chunk.len() as u64 > max_body {/if false {/|--max-body bounds a body without Content-Length"
-  "content-length-cap|src/answer.rs|s/if response.content_length().is_some_and(|len| len > max_body) {/if false {/|--max-body refuses a declared length at once"
-  "retry-after-cap|src/probe.rs|s/None if server_asked \&\& wait > MAX_RETRY_AFTER =>/None if false =>/|a server cannot stall the job"
-  "no-color|src/environment.rs|s/\&\& !self.vars.contains_key(\"NO_COLOR\")/\&\& true/|NO_COLOR turns colour off"
-  "reused-connections|src/probe.rs|s/.pool_max_idle_per_host(0)/.pool_max_idle_per_host(8)/|every attempt is a fresh connection"
-  "resumed-sessions|src/identity.rs|s/config.resumption = rustls::client::Resumption::disabled();//|every attempt is a full handshake"
-  "key-header|src/probe.rs|s/.header(\&config.api_key_header, config.api_key_value())/.header(\"x-api-key\", config.api_key_value())/|--api-key-header renames the header"
-  "mtls-redaction|src/config.rs|s/for name in \[API_KEY, MTLS_CERT, MTLS_KEY\] {/for name in [API_KEY] {/;;s/secrets.extend(pem_secrets(\&pem));/let _ = pem;/|certificate and key values are never printed"
-  "redaction-off|src/redact.rs|s/text = text.replace(form.as_str(), REDACTED);/let _ = form;/|server text that echoes a secret is redacted"
-  "retry-401|src/failure.rs|s/Self::Unauthorized$/Self::Redirect/|a 401 is not retried"
-  "gateway-403|src/classify.rs|s/(StatusCode::FORBIDDEN, Origin::Gateway) => FailureClass::GatewayForbidden,/(StatusCode::FORBIDDEN, Origin::Gateway) => FailureClass::ConsumerForbidden,/|the gateway's 403 names the key and the certificate"
-  "cross-origin|src/probe.rs|s/if config.follow_redirects \&\& same_origin(\&url, \&next) {/if config.follow_redirects {/|the key never goes to another origin"
-  "key-pair|src/identity.rs|s/if facts.matches_key(signer.as_ref()) == Some(false) {/if false {/|a key from another pair is refused"
-  "expiry|src/identity.rs|s/} else if now > self.not_after {/} else if false {/|an expired certificate is refused"
-)
-
 caught=0 missed=0
-for entry in "${mutants[@]}"; do
-  IFS='|' read -r name file expressions promise <<<"$entry"
-  [ -z "$filter" ] || [[ "$name" == *"$filter"* ]] || continue
+# Applies one bug (sed expressions on one file), runs the tests, restores the file.
+#   mutant NAME FILE PROMISE SED_EXPRESSION...
+mutant() {
+  local name=$1 file=$2 promise=$3 before
+  shift 3
+  [ -z "$filter" ] || [[ "$name" == *"$filter"* ]] || return 0
   before=$(sha256sum "$file")
-  IFS=$'\n' read -r -d '' -a seds < <(printf '%s' "${expressions//;;/$'\n'}" && printf '\0') || true
-  for expression in "${seds[@]}"; do sed -i "$expression" "$file"; done
+  for expression in "$@"; do sed -i "$expression" "$file"; done
   if [ "$(sha256sum "$file")" = "$before" ]; then
     echo "mutants: $name did not apply to $file (the code moved?); fix the list" >&2
     exit 1
@@ -48,6 +30,43 @@ for entry in "${mutants[@]}"; do
     caught=$((caught + 1))
   fi
   git checkout -q -- "$file"
-done
+}
+
+mutant tls-exit-code src/failure.rs "a TLS handshake failure exits 4" \
+  's/Self::ClientCertRejected | Self::ServerCertInvalid | Self::TlsHandshake => {/Self::ClientCertRejected | Self::ServerCertInvalid => {/'
+mutant not-yet-valid src/identity.rs "a not-yet-valid certificate is refused before sending" \
+  's/if now < self.not_before {/if false \&\& now < self.not_before {/'
+mutant streaming-cap src/answer.rs "--max-body bounds a body without Content-Length" \
+  's/if body.len() as u64 + chunk.len() as u64 > max_body {/if false {/'
+mutant content-length-cap src/answer.rs "--max-body refuses a declared length at once" \
+  's/if response.content_length().is_some_and(|len| len > max_body) {/if false {/'
+mutant retry-after-cap src/probe.rs "a server cannot stall the job" \
+  's/None if server_asked \&\& wait > MAX_RETRY_AFTER =>/None if false =>/'
+mutant no-color src/environment.rs "NO_COLOR turns colour off" \
+  's/\&\& !self.vars.contains_key("NO_COLOR")/\&\& true/'
+mutant reused-connections src/consumer.rs "every attempt is a fresh connection" \
+  's/.pool_max_idle_per_host(0)/.pool_max_idle_per_host(8)/'
+mutant resumed-sessions src/identity.rs "every attempt is a full handshake" \
+  's/config.resumption = rustls::client::Resumption::disabled();//'
+mutant key-header src/probe.rs "--api-key-header renames the header" \
+  's/request = request.header(\&key.header, key.value());/request = request.header("x-api-key", key.value());/'
+mutant mtls-redaction src/config.rs "certificate and key values are never printed" \
+  's/for name in \[API_KEY, MTLS_CERT, MTLS_KEY\] {/for name in [API_KEY] {/' \
+  's/secrets.extend(pem_secrets(\&pem));/let _ = pem;/'
+mutant redaction-off src/redact.rs "server text that echoes a secret is redacted" \
+  's/text = text.replace(form.as_str(), REDACTED);/let _ = form;/'
+mutant retry-401 src/failure.rs "a 401 is not retried" \
+  's/^            Self::Unauthorized$/            Self::Redirect/'
+mutant gateway-403 src/classify.rs "the gateway's 403 names the key and the certificate" \
+  's/(StatusCode::FORBIDDEN, Origin::Gateway) => FailureClass::GatewayForbidden,/(StatusCode::FORBIDDEN, Origin::Gateway) => FailureClass::ConsumerForbidden,/'
+mutant cross-origin src/probe.rs "the key never goes to another origin" \
+  's/if check.follow_redirects \&\& same_origin(\&url, \&next) {/if check.follow_redirects {/'
+mutant key-pair src/identity.rs "a key from another pair is refused" \
+  's/if facts.matches_key(signer.as_ref()) == Some(false) {/if false {/'
+mutant expiry src/identity.rs "an expired certificate is refused" \
+  's/} else if now > self.not_after {/} else if false {/'
+mutant door-open src/classify.rs "a door left open exits 5" \
+  's/FailureClass::DoorOpen$/FailureClass::UnexpectedStatus/'
+
 echo "$caught caught, $missed missed"
 [ "$missed" -eq 0 ]
