@@ -101,6 +101,20 @@ impl Expectations {
         })
     }
 
+    /// Builds the expectations exactly as given, with no default body assertion (a suite's checks say what
+    /// they need).
+    pub fn exact(statuses: &[u16], json: &[String], body: &[String]) -> Result<Self, Problem> {
+        let json = json
+            .iter()
+            .map(|text| JsonExpectation::parse(text))
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            statuses: statuses.to_vec(),
+            json,
+            body: body.to_vec(),
+        })
+    }
+
     /// Tells whether a status is one of the expected ones.
     pub fn accepts_status(&self, status: u16) -> bool {
         self.statuses.contains(&status)

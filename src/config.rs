@@ -330,7 +330,7 @@ fn secrets(env: &Environment, api_key: &SecretString, args: &CheckArgs) -> Vec<S
 }
 
 /// Lists a PEM text's body lines (16 characters or more) and its whole body joined, as secrets.
-fn pem_secrets(pem: &[u8]) -> Vec<SecretString> {
+pub(crate) fn pem_secrets(pem: &[u8]) -> Vec<SecretString> {
     let text = String::from_utf8_lossy(pem);
     let lines: Vec<&str> = text
         .lines()

@@ -21,27 +21,19 @@ pub struct Environment {
 }
 
 impl Environment {
-    /// Reads the process environment (the one place that does).
+    /// Reads the process environment (the one place that does): every variable, since a suite file names its
+    /// own (`${FULL_ACCESS_API_KEY}`). Values that are not UTF-8 are remembered by name only.
     pub fn from_process() -> Self {
-        let names = [
-            SERVICE_URL,
-            API_KEY,
-            MTLS_CERT,
-            MTLS_KEY,
-            SERVICE_CA_CERT,
-            "NO_COLOR",
-            "TERM",
-        ]
-        .into_iter()
-        .chain(crate::proxy::VARIABLES);
         let mut env = Self::default();
-        for name in names {
-            match std::env::var_os(name).map(std::ffi::OsString::into_string) {
-                Some(Ok(value)) => {
-                    env.vars.insert(name.to_string(), value);
+        for (name, value) in std::env::vars_os() {
+            let Ok(name) = name.into_string() else {
+                continue;
+            };
+            match value.into_string() {
+                Ok(value) => {
+                    env.vars.insert(name, value);
                 }
-                Some(Err(_)) => env.not_utf8.push(name.to_string()),
-                None => {}
+                Err(_) => env.not_utf8.push(name),
             }
         }
         env
@@ -66,7 +58,7 @@ impl Environment {
     }
 
     /// Returns a variable's value when it is set and not blank.
-    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+    pub fn get(&self, name: &str) -> Option<&str> {
         self.vars
             .get(name)
             .map(String::as_str)

@@ -27,6 +27,7 @@ pub mod redact;
 pub mod report;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
+pub mod suite;
 pub mod target;
 
 use std::io::{IsTerminal, Write};
@@ -67,6 +68,16 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
                 &mut std::io::stderr(),
             )
         }
+        Command::Suite(args) => {
+            let color = env.use_color(args.color, std::io::stderr().is_terminal());
+            suite::command(
+                &args,
+                &env,
+                color,
+                &mut std::io::stdout(),
+                &mut std::io::stderr(),
+            )
+        }
         Command::Cert(CertCommand::Inspect(args)) => {
             let config = InspectConfig::load(&args, &env)?;
             inspection::command(&config, &mut std::io::stdout())
@@ -87,7 +98,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
 
 /// Says on stderr that a report was not written after the request was sent; a reader that left (a broken
 /// pipe) is not worth a word.
-fn warn_unwritten(stderr: &mut dyn Write, what: &str, result: std::io::Result<()>) {
+pub(crate) fn warn_unwritten(stderr: &mut dyn Write, what: &str, result: std::io::Result<()>) {
     match result {
         Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
             let _ = writeln!(

@@ -17,8 +17,8 @@ pub struct TextReport {
     verbose: bool,
 }
 
-const GREEN: Style = AnsiColor::Green.on_default().bold();
-const RED: Style = AnsiColor::Red.on_default().bold();
+pub(crate) const GREEN: Style = AnsiColor::Green.on_default().bold();
+pub(crate) const RED: Style = AnsiColor::Red.on_default().bold();
 const YELLOW: Style = AnsiColor::Yellow.on_default().bold();
 
 impl TextReport {
@@ -36,7 +36,8 @@ impl TextReport {
         Self { verbose, ..self }
     }
 
-    fn paint(&self, style: Style, text: &str) -> String {
+    /// Colours text when colour is on.
+    pub fn paint(&self, style: Style, text: &str) -> String {
         if self.color {
             format!("{style}{text}{style:#}")
         } else {
@@ -134,6 +135,17 @@ impl TextReport {
             self.paint(RED, "unhealthy"),
             failure.message
         )?;
+        self.explain(out, result, last, failure)
+    }
+
+    /// Writes what a person needs to act on a failure: the URL, the API's words, the ids and a hint.
+    pub fn explain(
+        &self,
+        out: &mut dyn Write,
+        result: &CheckResult,
+        last: &Attempt,
+        failure: &crate::failure::Failure,
+    ) -> io::Result<()> {
         writeln!(out, "  url:         {}", result.url)?;
         if let Some(message) = &failure.user_message {
             writeln!(out, "  userMessage: {message}")?;

@@ -82,6 +82,10 @@ impl Routes {
         match segments.as_slice() {
             ["", "v1", "persons"] => persons(q("first_name").unwrap_or("Ada")),
             ["", "v1", "persons", id] => person(id),
+            ["", "v1", "visit"] => json_reply(
+                200,
+                json!({"data": {"visitReference": "ab-cd-ef-gh", "status": "BOOKED"}}),
+            ),
             ["", "v1", "persons", _, "name"] => json_reply(
                 200,
                 json!({"data": {"firstName": "Ada", "lastName": "Lovelace"}}),

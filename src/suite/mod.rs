@@ -1,0 +1,136 @@
+//! `heartbeat suite FILE`: many checks, many consumers, doors that must open and doors that must stay locked,
+//! run concurrently into one verdict and one report. The file (TOML) is planned as a whole first; nothing is
+//! sent unless all of it is valid.
+
+mod file;
+mod plan;
+mod report;
+mod run;
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+pub use plan::{Overrides, Planned, Suite, plan};
+
+use crate::cli::{Format, SuiteArgs};
+use crate::environment::Environment;
+use crate::error::{Error, ExitCode};
+use crate::redact::Redactor;
+use crate::report::TextReport;
+
+/// The largest suite file read; far more than hundreds of checks need.
+const MAX_FILE: u64 = 1024 * 1024;
+
+/// Runs `heartbeat suite`.
+pub fn command(
+    args: &SuiteArgs,
+    env: &Environment,
+    color: bool,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<ExitCode, Error> {
+    let planned = read(&args.file).and_then(|text| {
+        let overrides = Overrides {
+            ca_cert: args.ca_cert.clone(),
+            concurrency: args.concurrency.map(|n| n as usize),
+        };
+        let mut suite = plan(&args.file.display().to_string(), &text, env, &overrides)?;
+        select(&mut suite, &args.only, &args.consumer)?;
+        Ok(suite)
+    });
+    let suite = match planned {
+        Ok(suite) => suite,
+        Err(error) => {
+            // Best effort: the error itself is what the user must see.
+            if let Some(path) = &args.junit {
+                let _ = std::fs::File::create(path)
+                    .map(|file| crate::junit::write_error("heartbeat suite", &error, file));
+            }
+            return Err(error);
+        }
+    };
+    let redactor = Redactor::new(suite.secrets.clone());
+    if args.list {
+        Error::output("writing the list", report::list(stdout, &suite, &redactor))?;
+        return Ok(ExitCode::Healthy);
+    }
+    // Opened before anything is sent, so exit 2 still means nothing was sent.
+    let junit = match &args.junit {
+        Some(path) => Some((
+            path,
+            std::fs::File::create(path).map_err(|source| Error::Write {
+                path: path.clone(),
+                source,
+            })?,
+        )),
+        None => None,
+    };
+    let text = TextReport::new(color, args.quiet);
+    let started = Instant::now();
+    let runtime = crate::runtime()?;
+    let results = runtime.block_on(run::run(&suite, &redactor, &mut |result| {
+        // Progress is best effort: a closed stderr must not stop the run.
+        let _ = report::line(&text, args.quiet, stderr, result);
+    }));
+    let elapsed = started.elapsed().as_millis();
+    let code = ExitCode::most_telling(results.iter().map(|r| r.exit_code()));
+    let _ = report::summary(&text, stderr, &results, elapsed);
+    if args.format == Format::Json {
+        let written = writeln!(stdout, "{}", report::json(&results, code, elapsed));
+        crate::warn_unwritten(stderr, "the JSON result", written);
+    }
+    if let Some((path, file)) = junit {
+        let written = crate::junit::write(&results, file).map_err(std::io::Error::other);
+        crate::warn_unwritten(
+            stderr,
+            &format!("the JUnit report {}", path.display()),
+            written,
+        );
+    }
+    Ok(code)
+}
+
+fn read(path: &Path) -> Result<String, Error> {
+    let context = format!("reading the suite {}", path.display());
+    let file = std::fs::File::open(path).map_err(|e| Error::io(&context, e))?;
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut std::io::Read::take(file, MAX_FILE + 1), &mut text)
+        .map_err(|e| Error::io(&context, e))?;
+    if text.len() as u64 > MAX_FILE {
+        return Err(Error::Usage(format!(
+            "{context}: larger than {MAX_FILE} bytes"
+        )));
+    }
+    Ok(text)
+}
+
+/// Keeps the checks `--only` and `--consumer` name; a name that matches nothing is an error.
+fn select(suite: &mut Suite, only: &[String], consumers: &[String]) -> Result<(), Error> {
+    let consumer_name = |p: &Planned| suite.consumers[p.consumer].name.clone().unwrap_or_default();
+    let unknown: Vec<String> = only
+        .iter()
+        .filter(|name| !suite.checks.iter().any(|p| &p.check.name == *name))
+        .map(|n| format!("--only {n:?} names no check"))
+        .chain(
+            consumers
+                .iter()
+                .filter(|name| !suite.checks.iter().any(|p| &consumer_name(p) == *name))
+                .map(|n| format!("--consumer {n:?} makes no check")),
+        )
+        .collect();
+    if !unknown.is_empty() {
+        return Err(Error::Usage(unknown.join("; ")));
+    }
+    let keep: Vec<bool> = suite
+        .checks
+        .iter()
+        .map(|p| {
+            (only.is_empty() || only.contains(&p.check.name))
+                && (consumers.is_empty() || consumers.contains(&consumer_name(p)))
+        })
+        .collect();
+    let mut flags = keep.into_iter();
+    suite.checks.retain(|_| flags.next().unwrap_or(false));
+    Ok(())
+}
