@@ -1,7 +1,10 @@
 //! `heartbeat demo`: starts the sandbox in-process and runs real checks against it through the normal code
-//! path, one healthy and three failing for reasons users meet, each under a one-line caption.
+//! path, one healthy and three failing for reasons users meet, then a suite over the sandbox's consumers, each
+//! under a one-line caption.
 
 use std::io::Write;
+
+use base64::Engine as _;
 use std::sync::Arc;
 
 use clap::Parser;
@@ -72,7 +75,7 @@ pub fn run(color: bool, out: &mut dyn Write) -> Result<ExitCode, Error> {
     let write = |result| Error::output("writing the demo", result);
     write(writeln!(
         out,
-        "heartbeat demo: a local Integration API on {} (mutual TLS, API key)\n",
+        "heartbeat demo: a local Integration API on {} (API Gateway in front, mutual TLS, API keys, consumers)\n",
         sandbox.url("")
     ))?;
     let mut surprises = Vec::new();
@@ -89,12 +92,21 @@ pub fn run(color: bool, out: &mut dyn Write) -> Result<ExitCode, Error> {
             ));
         }
     }
+    write(writeln!(
+        out,
+        "── 5. a suite: each consumer's doors open, and the locked ones stay locked ──"
+    ))?;
+    let code = suite_scene(&sandbox, color, out)?;
+    write(writeln!(out, "   → exit code {}\n", code.code()))?;
+    if code != ExitCode::Healthy {
+        surprises.push(format!("the suite exited {} instead of 0", code.code()));
+    }
     if !surprises.is_empty() {
         return Err(Error::Demo(surprises.join("; ")));
     }
     write(writeln!(
         out,
-        "heartbeat demo: all four checks behaved as expected"
+        "heartbeat demo: all four checks and the suite behaved as expected"
     ))?;
     Ok(ExitCode::Healthy)
 }
@@ -128,5 +140,57 @@ fn play(
         }
     };
     Error::output("writing the demo", out.write_all(&text))?;
+    Ok(code)
+}
+
+/// The suite the demo runs against the sandbox's consumer profiles.
+const DEMO_SUITE: &str = r#"
+base_url = "${SERVICE_BASE_URL}"
+ca_cert = "${SERVICE_CA_CERT}"
+[defaults]
+attempts = 1
+[consumers.full]
+api_key = "${FULL_ACCESS_API_KEY}"
+cert = "${FULL_ACCESS_CERT}"
+key = "${FULL_ACCESS_KEY}"
+[consumers.limited]
+api_key = "${LIMITED_ACCESS_API_KEY}"
+cert = "${LIMITED_ACCESS_CERT}"
+key = "${LIMITED_ACCESS_KEY}"
+[consumers.anonymous]
+api_key = "${NO_ACCESS_API_KEY}"
+[[check]]
+name = "full access: person by id"
+consumer = "full"
+path = "/v1/persons/A8451DY"
+expect_json = ["$..firstName"]
+[[check]]
+name = "limited access: name"
+consumer = "limited"
+path = "/v1/persons/A8451DY/name"
+[[check]]
+name = "limited access: search is forbidden"
+consumer = "limited"
+path = "/v1/persons?first_name=john"
+expect_status = 403
+[[check]]
+name = "no certificate is refused"
+consumer = "anonymous"
+path = "/v1/persons/A8451DY"
+expect = "refused"
+"#;
+
+fn suite_scene(sandbox: &Handle, color: bool, out: &mut dyn Write) -> Result<ExitCode, Error> {
+    let mut vars = sandbox.profile_environment()?;
+    vars.push((
+        crate::environment::SERVICE_CA_CERT.to_string(),
+        base64::engine::general_purpose::STANDARD.encode(&sandbox.pki().ca_cert_pem),
+    ));
+    let env = Environment::from_pairs(vars.iter().map(|(k, v)| (k.as_str(), v.clone())));
+    let suite = crate::suite::plan("demo.toml", DEMO_SUITE, &env, &Default::default())?;
+    let text = crate::report::TextReport::new(color, false);
+    let mut written = Vec::new();
+    let (_, code, _) = crate::suite::execute(&suite, &text, false, &mut written)?;
+    Error::output("writing the demo", out.write_all(&written))?;
     Ok(code)
 }

@@ -355,3 +355,70 @@ fn the_gateways_504_is_named_as_the_gateways_and_every_attempt_is_a_full_handsha
         .collect();
     assert_eq!(reused, [".", ".", "."], "a TLS session was resumed");
 }
+
+#[test]
+fn a_suite_counts_nginx_refusing_a_missing_or_untrusted_certificate_as_refused() {
+    let server = Pki::generate(&SERVER_NAMES).unwrap();
+    let nginx = nginx(&server, &[&server.ca_cert_pem]);
+    let stranger = Pki::generate(&SERVER_NAMES).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("suite.toml");
+    std::fs::write(
+        &file,
+        format!(
+            r#"base_url = "https://127.0.0.1:{port}"
+ca_cert = "${{CA}}"
+[consumers.good]
+api_key = "${{KEY}}"
+cert = "${{GOOD_CERT}}"
+key = "${{GOOD_KEY}}"
+[consumers.nobody]
+api_key = "${{KEY}}"
+[consumers.stranger]
+api_key = "${{KEY}}"
+cert = "${{STRANGER_CERT}}"
+key = "${{STRANGER_KEY}}"
+[[check]]
+name = "healthy"
+consumer = "good"
+path = "/v1/persons"
+expect_json = ["$..firstName"]
+[[check]]
+name = "no certificate"
+consumer = "nobody"
+path = "/v1/persons"
+expect = "refused"
+[[check]]
+name = "untrusted certificate"
+consumer = "stranger"
+path = "/v1/persons"
+expect = "refused"
+"#,
+            port = nginx.port
+        ),
+    )
+    .unwrap();
+    let output = heartbeat()
+        .arg("suite")
+        .arg(&file)
+        .args(["--format", "json"])
+        .env("CA", b64(&server.ca_cert_pem))
+        .env("KEY", SENTINEL_KEY)
+        .env("GOOD_CERT", b64(&server.client.cert_pem))
+        .env("GOOD_KEY", b64(&server.client.key_pem))
+        .env("STRANGER_CERT", b64(&stranger.client.cert_pem))
+        .env("STRANGER_KEY", b64(&stranger.client.key_pem))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let statuses: Vec<Option<u64>> = json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["status"].as_u64())
+        .collect();
+    assert_eq!(statuses, [Some(200), Some(400), Some(400)], "{stderr}");
+    assert!(!stderr.contains(SENTINEL_KEY));
+}

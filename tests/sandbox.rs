@@ -391,7 +391,11 @@ fn the_demo_shows_a_green_and_three_red_checks_and_exits_0() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("all four checks behaved as expected"),
+        stdout.contains("── 5. a suite") && stdout.contains("heartbeat suite: 4 passed, 0 failed"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("all four checks and the suite behaved as expected"),
         "{stdout}"
     );
     assert!(!stdout.contains('\u{1b}'), "no colour when not a terminal");

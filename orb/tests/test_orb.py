@@ -84,7 +84,9 @@ def test_the_job_takes_the_same_parameters_as_the_command():
     assert set(job["parameters"]) == set(command["parameters"]) | {"image", "resource_class"}
     for name, spec in command["parameters"].items():
         assert job["parameters"][name] == spec, name
-    assert job["steps"][0]["check"] == {name: f"<< parameters.{name} >>" for name in command["parameters"]}
+    check = next(step["check"] for step in job["steps"] if isinstance(step, dict) and "check" in step)
+    assert check == {name: f"<< parameters.{name} >>" for name in command["parameters"]}
+    assert job["steps"][0] == {"when": {"condition": "<< parameters.suite >>", "steps": ["checkout"]}}
 
 
 def test_packed_orb_and_pipelines_match_the_circleci_schema(tmp_path):
@@ -415,3 +417,23 @@ def test_the_pipelines_use_what_orb_tools_accepts():
     assert alpine["image"].startswith("bash:") and alpine["shell"].startswith("/usr/local/bin/bash"), "Alpine steps must run in bash from the start"
     publish = next(j["orb-tools/publish"] for j in deploy["workflows"]["test-deploy"]["jobs"] if isinstance(j, dict) and j.get("orb-tools/publish", {}).get("name") == "publish_production")
     assert all(r.startswith("verify_release_install") for r in publish["requires"]), "the real download path is tried before publishing"
+
+
+def test_a_suite_runs_from_the_check_command_with_its_junit(tmp_path, release, sandbox, version):
+    server, release_dir = release
+    orb = packed_orb(tmp_path, version, (release_dir / "SHA256SUMS").read_text())
+    suite = tmp_path / "smoke.toml"
+    suite.write_text(
+        'base_url = "${SERVICE_BASE_URL}"\nca_cert = "${SERVICE_CA_CERT}"\n'
+        '[consumers.limited]\napi_key = "${LIMITED_ACCESS_API_KEY}"\ncert = "${LIMITED_ACCESS_CERT}"\nkey = "${LIMITED_ACCESS_KEY}"\n'
+        '[consumers.anonymous]\napi_key = "${NO_ACCESS_API_KEY}"\n'
+        '[[check]]\nname = "name"\nconsumer = "limited"\npath = "/v1/persons/A8451DY/name"\n'
+        '[[check]]\nname = "search is forbidden"\nconsumer = "limited"\npath = "/v1/persons?first_name=john"\nexpect_status = 403\n'
+        '[[check]]\nname = "no certificate"\nconsumer = "anonymous"\npath = "/v1/persons/A8451DY"\nexpect = "refused"\n'
+    )
+    run = runner(tmp_path, orb, sandbox)
+    params = {"release_url": server.url, "install_dir": str(tmp_path / "bin"), "results_dir": str(tmp_path / "r"), "suite": str(suite), "name": "smoke"}
+    assert run.run_command("check", params), [(r.name, r.code, r.output) for r in run.results]
+    (junit,) = run.test_results
+    assert junit.read_text().count("<testcase ") == 3 and "<failure" not in junit.read_text()
+    assert junit.parent.name == "smoke"

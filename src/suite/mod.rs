@@ -67,15 +67,7 @@ pub fn command(
         None => None,
     };
     let text = TextReport::new(color, args.quiet);
-    let started = Instant::now();
-    let runtime = crate::runtime()?;
-    let results = runtime.block_on(run::run(&suite, &redactor, &mut |result| {
-        // Progress is best effort: a closed stderr must not stop the run.
-        let _ = report::line(&text, args.quiet, stderr, result);
-    }));
-    let elapsed = started.elapsed().as_millis();
-    let code = ExitCode::most_telling(results.iter().map(|r| r.exit_code()));
-    let _ = report::summary(&text, stderr, &results, elapsed);
+    let (results, code, elapsed) = execute(&suite, &text, args.quiet, stderr)?;
     if args.format == Format::Json {
         let written = writeln!(stdout, "{}", report::json(&results, code, elapsed));
         crate::warn_unwritten(stderr, "the JSON result", written);
@@ -89,6 +81,27 @@ pub fn command(
         );
     }
     Ok(code)
+}
+
+/// Runs a planned suite, writing a line per check and the summary to `out`; returns the results, the exit
+/// code and the elapsed milliseconds.
+pub fn execute(
+    suite: &Suite,
+    text: &TextReport,
+    quiet: bool,
+    out: &mut dyn Write,
+) -> Result<(Vec<crate::probe::CheckResult>, ExitCode, u128), Error> {
+    let redactor = Redactor::new(suite.secrets.clone());
+    let started = Instant::now();
+    let runtime = crate::runtime()?;
+    let results = runtime.block_on(run::run(suite, &redactor, &mut |result| {
+        // Progress is best effort: a closed output must not stop the run.
+        let _ = report::line(text, quiet, out, result);
+    }));
+    let elapsed = started.elapsed().as_millis();
+    let code = ExitCode::most_telling(results.iter().map(|r| r.exit_code()));
+    let _ = report::summary(text, out, &results, elapsed);
+    Ok((results, code, elapsed))
 }
 
 fn read(path: &Path) -> Result<String, Error> {

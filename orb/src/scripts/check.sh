@@ -2,7 +2,8 @@
 # heartbeat/check: runs `heartbeat check` with the environment's context. The secrets come by name
 # (env_var_name parameters) and are read here with indirection, so no value is ever in the config.
 # Parameters arrive as environment: HB_*_VAR name the variables; HB_EXPECT_JSON, HB_EXPECT_STATUS,
-# HB_ATTEMPTS, HB_RETRY_DELAY, HB_TIMEOUT, HB_RESULTS_DIR and HB_NAME carry the rest. With
+# HB_ATTEMPTS, HB_RETRY_DELAY, HB_TIMEOUT, HB_RESULTS_DIR and HB_NAME carry the rest; with HB_SUITE set it
+# runs that suite file instead (the file names its own variables). With
 # HB_ACTION=record-failure (an on_fail step) it writes a JUnit failure when the check never wrote one, so the
 # Tests tab says why (an install that failed).
 set -eu
@@ -85,6 +86,13 @@ hb_main() {
     [ -e "$results/heartbeat.xml" ] ||
       hb_junit_failure "$results" "heartbeat did not run: the install step failed (see its output)"
     return 0
+  fi
+  if [ -n "${HB_SUITE:-}" ]; then
+    binary=$(hb_binary)
+    results=${HB_RESULTS_DIR:-/tmp/heartbeat-results}
+    mkdir -p "$results"
+    "$binary" suite "$HB_SUITE" --format json --junit "$results/heartbeat.xml" >"$results/heartbeat.json"
+    return
   fi
   hb_load_context
   binary=$(hb_binary)

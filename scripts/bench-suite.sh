@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Measures `heartbeat suite` with 60 checks across 3 consumers against nginx (OpenSSL, ssl_verify_client on,
+# RSA-2048 v1 client certificates) on loopback, interleaved in the same run with one `heartbeat check` and
+# with the old way for the same 60 requests (60 curl invocations, each with its certificate files). Prints
+# the medians, the suite's ratio to one check (target <= 4x) and to the old way, and the suite's peak RSS
+# (target <= 16 MiB, from GNU time's %M).
+# Usage: scripts/bench-suite.sh [RUNS]   (default 15; needs nginx, curl, openssl, python3, GNU time)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-15}
+. scripts/ensure-packages.sh
+ensure_packages /usr/sbin/nginx=nginx-light curl=curl openssl=openssl /usr/bin/time=time
+[ -n "${HEARTBEAT_BIN:-}" ] || cargo build --release --quiet
+binary=${HEARTBEAT_BIN:-$PWD/target/release/heartbeat}
+nginx=$(command -v nginx || echo /usr/sbin/nginx)
+work=$(mktemp -d)
+trap 'kill "$(cat "$work/nginx.pid" 2>/dev/null)" 2>/dev/null || true; rm -rf "$work"' EXIT
+
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/ca.key" -out "$work/ca.pem" -days 2 -subj "/CN=bench CA" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout "$work/server.key" -out "$work/server.csr" -subj "/CN=localhost" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$work/san.ext"
+openssl x509 -req -in "$work/server.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial -days 2 \
+  -extfile "$work/san.ext" -out "$work/server.pem" 2>/dev/null
+for consumer in full limited other; do
+  openssl req -newkey rsa:2048 -nodes -keyout "$work/$consumer.key" -out "$work/$consumer.csr" -subj "/CN=$consumer" 2>/dev/null
+  openssl x509 -req -in "$work/$consumer.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial -days 2 \
+    -out "$work/$consumer.pem" 2>/dev/null
+  upper=$(echo "$consumer" | tr "[:lower:]" "[:upper:]")
+  export "${upper}_CERT=$(base64 -w0 "$work/$consumer.pem")" "${upper}_KEY=$(base64 -w0 "$work/$consumer.key")"
+done
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+api_key=bench-$(openssl rand -hex 8)
+cat >"$work/nginx.conf" <<CONF
+daemon on;
+worker_processes 1;
+error_log $work/error.log warn;
+pid $work/nginx.pid;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path $work; proxy_temp_path $work; fastcgi_temp_path $work; uwsgi_temp_path $work; scgi_temp_path $work;
+  server {
+    listen 127.0.0.1:$port ssl;
+    ssl_certificate $work/server.pem;
+    ssl_certificate_key $work/server.key;
+    ssl_client_certificate $work/ca.pem;
+    ssl_verify_client on;
+    location /v1/persons/ {
+      default_type application/json;
+      if (\$http_x_api_key != "$api_key") { return 401 '{"userMessage":"Authentication failed"}'; }
+      return 200 '{"data":{"prisonerOffenderSearch":{"firstName":"Ada"}}}';
+    }
+  }
+}
+CONF
+"$nginx" -p "$work" -e "$work/error.log" -c "$work/nginx.conf"
+sleep 0.3
+
+export API_KEY=$api_key SERVICE_BASE_URL="https://127.0.0.1:$port" WORK=$work
+SERVICE_CA_CERT=$(base64 -w0 "$work/ca.pem"); export SERVICE_CA_CERT
+export SERVICE_URL="$SERVICE_BASE_URL/v1/persons/A0000AA" MTLS_CERT=$FULL_CERT MTLS_KEY=$FULL_KEY
+# shellcheck disable=SC2016 # the ${NAME} references are for heartbeat, not this shell
+{
+  printf 'base_url = "${SERVICE_BASE_URL}"\nca_cert = "${SERVICE_CA_CERT}"\n[defaults]\nattempts = 1\nexpect_json = ["$..firstName"]\n'
+  for consumer in full limited other; do
+    upper=$(echo "$consumer" | tr "[:lower:]" "[:upper:]")
+    printf '[consumers.%s]\napi_key = "${API_KEY}"\ncert = "${%s_CERT}"\nkey = "${%s_KEY}"\n' "$consumer" "$upper" "$upper"
+  done
+  for n in $(seq 0 59); do
+    consumers=(full limited other)
+    printf '[[check]]\nname = "check %d"\nconsumer = "%s"\npath = "/v1/persons/A%04dAA"\n' "$n" "${consumers[$((n % 3))]}" "$n"
+  done
+} >"$work/suite.toml"
+# The old way, 60 times: the certificate files written, then curl | grep, one request per process.
+cat >"$work/old.sh" <<'OLD'
+set -eo pipefail
+for n in $(seq 0 59); do
+  case $((n % 3)) in 0) c=$FULL_CERT k=$FULL_KEY ;; 1) c=$LIMITED_CERT k=$LIMITED_KEY ;; *) c=$OTHER_CERT k=$OTHER_KEY ;; esac
+  echo "$c" | base64 -d >"$WORK/old.pem"
+  echo "$k" | base64 -d >"$WORK/old.key"
+  curl -s --cacert "$WORK/ca.pem" --cert "$WORK/old.pem" --key "$WORK/old.key" -H "x-api-key: $API_KEY" \
+    "$SERVICE_BASE_URL/v1/persons/A$(printf %04d "$n")AA" | grep -q firstName
+done
+OLD
+
+python3 - "$runs" "$binary" "$work" <<'PY'
+import statistics, subprocess, sys, time
+
+runs, binary, work = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+commands = {
+    "one check": [binary, "check", "--quiet", "--attempts", "1"],
+    "suite (60 checks, 3 consumers)": [binary, "suite", f"{work}/suite.toml", "--quiet"],
+    "old way (60 curl)": ["bash", f"{work}/old.sh"],
+}
+times = {name: [] for name in commands}
+for _ in range(runs):
+    for name, command in commands.items():
+        start = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times[name].append(time.perf_counter() - start)
+rss = subprocess.run(["/usr/bin/time", "-f", "%M", *commands["suite (60 checks, 3 consumers)"]],
+                     capture_output=True, text=True, check=True).stderr.strip().splitlines()[-1]
+median = {name: statistics.median(values) * 1000 for name, values in times.items()}
+for name, value in median.items():
+    print(f"{name:34s} median {value:8.1f} ms")
+suite, check, old = median["suite (60 checks, 3 consumers)"], median["one check"], median["old way (60 curl)"]
+print(f"suite / one check: {suite / check:.2f}x (target <= 4x)")
+print(f"suite / old way:   {suite / old:.2f}x")
+print(f"suite peak RSS:    {int(rss) / 1024:.2f} MiB (target <= 16 MiB)")
+PY
