@@ -84,12 +84,12 @@ done
 OLD
 
 python3 - "$runs" "$binary" "$work" <<'PY'
-import statistics, subprocess, sys, time
+import os, statistics, subprocess, sys, time
 
 runs, binary, work = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 commands = {
     "one check": [binary, "check", "--quiet", "--attempts", "1"],
-    "suite (60 checks, 3 consumers)": [binary, "suite", f"{work}/suite.toml", "--quiet"],
+    "suite (60 checks, 3 consumers)": [binary, "suite", f"{work}/suite.toml", "--quiet", *([f"--concurrency={os.environ['CONCURRENCY']}"] if os.environ.get("CONCURRENCY") else [])],
     "old way (60 curl)": ["bash", f"{work}/old.sh"],
 }
 times = {name: [] for name in commands}

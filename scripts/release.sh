@@ -70,6 +70,20 @@ fi
 [ "${#binaries[@]}" -gt 0 ] || { echo "release: nothing to pack (give --binary TARGET=PATH)" >&2; exit 2; }
 
 rm -rf "$out"
+# The man page and completions come from a binary that runs here (they are the same for every target).
+docs=$(mktemp -d)
+trap 'rm -rf "$docs"' EXIT
+for pair in "${binaries[@]}"; do
+  if "${pair#*=}" man >"$docs/heartbeat.1" 2>/dev/null; then
+    "${pair#*=}" completions bash >"$docs/heartbeat.bash"
+    "${pair#*=}" completions zsh >"$docs/_heartbeat"
+    "${pair#*=}" completions fish >"$docs/heartbeat.fish"
+    "${pair#*=}" completions powershell >"$docs/_heartbeat.ps1"
+    break
+  fi
+done
+[ -s "$docs/heartbeat.1" ] || { echo "release: no given binary runs here to write the man page and completions" >&2; exit 1; }
+export HEARTBEAT_DOCS=$docs
 for pair in "${binaries[@]}"; do
   target=${pair%%=*}
   binary=${pair#*=}

@@ -177,7 +177,7 @@ pub fn from_transport(error: &reqwest::Error, proxy: Option<&str>) -> Failure {
         if found.is_none() {
             found = io_failure(cause);
         }
-        details.push(cause.to_string());
+        details.push(without_links(&cause.to_string()));
         source = cause.source();
     }
     let detail = details.last().cloned().unwrap_or_else(|| error.to_string());
@@ -211,6 +211,17 @@ pub fn from_transport(error: &reqwest::Error, proxy: Option<&str>) -> Failure {
     }
 }
 
+/// Drops library documentation links from an error's text: an operator needs what happened, not a manual.
+fn without_links(text: &str) -> String {
+    let kept: Vec<&str> = text
+        .split_whitespace()
+        .filter(|word| !word.starts_with("http://") && !word.starts_with("https://"))
+        .collect();
+    kept.join(" ")
+        .trim_end_matches([':', ';', ',', ' '])
+        .to_string()
+}
+
 fn io_failure(cause: &(dyn std::error::Error + 'static)) -> Option<Failure> {
     use std::io::ErrorKind::*;
     let io = cause.downcast_ref::<std::io::Error>()?;
@@ -221,7 +232,7 @@ fn io_failure(cause: &(dyn std::error::Error + 'static)) -> Option<Failure> {
         )),
         ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof => Some(Failure::new(
             FailureClass::ConnectionReset,
-            format!("connection closed: {io}"),
+            format!("connection closed: {}", without_links(&io.to_string())),
         )),
         TimedOut => Some(Failure::new(FailureClass::Timeout, "timed out")),
         _ => None,
@@ -298,6 +309,15 @@ mod tests {
             StatusCode::BAD_REQUEST,
             "{\"userMessage\":\"bad query\"}"
         ));
+    }
+
+    #[test]
+    fn documentation_links_are_dropped_from_error_text() {
+        let text = "peer closed connection without sending TLS close_notify: https://docs.rs/rustls/latest/rustls/manual/_03_howto/index.html#unexpected-eof";
+        assert_eq!(
+            without_links(text),
+            "peer closed connection without sending TLS close_notify"
+        );
     }
 
     #[test]

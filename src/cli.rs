@@ -29,11 +29,25 @@ pub enum Command {
     /// Reads client certificates and keys; sends nothing.
     #[command(subcommand)]
     Cert(CertCommand),
+    /// Prints a completion script for a shell.
+    #[command(
+        after_help = "Examples:\n  heartbeat completions bash > /etc/bash_completion.d/heartbeat\n  heartbeat completions zsh > \"${fpath[1]}/_heartbeat\"\n  heartbeat completions fish > ~/.config/fish/completions/heartbeat.fish"
+    )]
+    Completions {
+        /// The shell
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Prints the man page (roff).
+    #[command(after_help = "Examples:\n  heartbeat man > heartbeat.1\n  heartbeat man | man -l -")]
+    Man,
     /// Runs a local imitation of the Integration API with mandatory client certificates.
     #[cfg(feature = "sandbox")]
+    #[command(after_help = SANDBOX_HELP)]
     Sandbox(SandboxArgs),
-    /// Starts the sandbox in-process and shows a healthy and three failing checks.
+    /// Starts the sandbox in-process and shows a healthy and three failing checks, then a suite.
     #[cfg(feature = "sandbox")]
+    #[command(after_help = "Examples:\n  heartbeat demo\n  heartbeat demo --color never")]
     Demo(DemoArgs),
     /// Panics on purpose, so tests can see the panic hook at work (debug builds only).
     #[cfg(debug_assertions)]
@@ -48,9 +62,20 @@ const CHECK_HELP: &str = concat!(
   MTLS_CERT         client certificate: base64 of a PEM file, PEM, or a file path
   MTLS_KEY          client private key: base64 of a PEM file, PEM, or a file path
   SERVICE_CA_CERT   optional private CA for the server, added to the built-in public roots
+  HTTPS_PROXY       proxy for https URLs (also https_proxy, ALL_PROXY), as curl reads it
+  NO_PROXY          hosts reached directly: comma-separated names, domains (.example) or *
+  NO_COLOR          when set and not empty, no colour; CLICOLOR_FORCE=1 forces it
+
+The API key is read from API_KEY only, never from the command line.
 
 ",
-    crate::exit_codes_text!()
+    crate::exit_codes_text!(),
+    "
+
+Examples:
+  heartbeat check
+  heartbeat check --url https://dev.integration-api.example/v1/persons/A8451DY --attempts 1
+  heartbeat check --expect-json '$.data.prisonerOffenderSearch.firstName' --junit results/heartbeat.xml"
 );
 
 /// The client certificate and key as files; without them, MTLS_CERT and MTLS_KEY are read.
@@ -77,6 +102,9 @@ pub struct CheckArgs {
     /// Header that carries the API key
     #[arg(long, value_name = "NAME", default_value = "x-api-key")]
     pub api_key_header: String,
+    /// Refused on purpose: a key on the command line lands in shell history and process lists
+    #[arg(long, value_name = "KEY", hide = true)]
+    pub api_key: Option<String>,
     /// Header that carries a fresh request id per attempt
     #[arg(long, value_name = "NAME", default_value = "x-request-id")]
     pub request_id_header: String,
@@ -148,7 +176,7 @@ pub struct SuiteArgs {
     /// Run only the checks of this consumer (repeatable)
     #[arg(long, value_name = "NAME")]
     pub consumer: Vec<String>,
-    /// Checks in flight at once [default: the file's, else 8]
+    /// Checks in flight at once [default: the file's, else one per consumer]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=64))]
     pub concurrency: Option<u64>,
     /// Private CA for the server's certificate (PEM), instead of the file's ca_cert
@@ -178,13 +206,40 @@ pub enum CertCommand {
     Inspect(InspectArgs),
 }
 
+#[cfg(feature = "sandbox")]
+const SANDBOX_HELP: &str = "\
+The gateway: a wrong or missing x-api-key gets 403 {\"message\":\"Forbidden\"} (x-amzn-ErrorType); every answer
+carries x-amzn-RequestId. The application: consumers by certificate CN, paths by allow-list.
+
+Consumers (default; --consumers FILE reads authorisation.consumers.<cn>.include from application-<env>.yml):
+  heartbeat        /v1/persons/[^/]*$   (as in dev; --write-env's API_KEY, MTLS_CERT, MTLS_KEY)
+  full-access      every route          (FULL_ACCESS_API_KEY, _CERT, _KEY)
+  limited-access   /v1/persons/.*/name  (LIMITED_ACCESS_*)
+  no-access        nothing              (NO_ACCESS_*)
+
+Routes:
+  GET  /v1/persons/{id}, /v1/persons/{id}/name, /v1/persons?first_name=NAME;  POST /v1/visit
+  /fault/forbidden, /fault/gateway-timeout, /fault/bad-gateway, /fault/error, /fault/slow?delay=2s,
+  /fault/flap?failures=N&id=X, /fault/no-first-name, /fault/html, /fault/large?bytes=N,
+  /fault/redirect?to=URL, /fault/reset, /fault/echo-key, /fault/status?code=N&retry_after=S
+
+Examples:
+  heartbeat sandbox --write-env sb.env
+  heartbeat sandbox --port 8443 --api-key local-key
+  heartbeat sandbox --ca-cert ca.pem --ca-key ca.key --consumers application-dev.yml";
+
 const INSPECT_HELP: &str = "\
 Reads MTLS_CERT and, when set, MTLS_KEY (base64 of a PEM file, PEM, or a file path); flags override them.
 
 Exit codes:
   0  no problems found
   1  problems found: expired or expiring, X.509 v1, no clientAuth purpose, or a key from another pair
-  2  the certificate or key cannot be read";
+  2  the certificate or key cannot be read
+
+Examples:
+  heartbeat cert inspect
+  heartbeat cert inspect --cert dev-heartbeat-client.pem --key dev-heartbeat-client.key
+  heartbeat cert inspect --format json --cert-warn-days 45";
 
 #[derive(Debug, Clone, Args)]
 pub struct InspectArgs {
@@ -202,10 +257,15 @@ pub struct InspectArgs {
 #[derive(Debug, Clone, Args)]
 pub struct SandboxArgs {
     /// Port to listen on [default: a free port]
-    #[arg(long, default_value = "0")]
+    #[arg(
+        long,
+        value_name = "PORT",
+        default_value = "0",
+        hide_default_value = true
+    )]
     pub port: u16,
     /// Address to listen on; non-loopback needs --allow-remote
-    #[arg(long, default_value = "127.0.0.1")]
+    #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1")]
     pub bind: std::net::IpAddr,
     /// Allow listening on a non-loopback address
     #[arg(long)]
@@ -248,6 +308,32 @@ pub enum ColorChoice {
     Never,
 }
 
+/// Parses the command line, with clap's own messages coloured as `color` decides from the raw `--color`.
+pub fn parse(
+    args: Vec<std::ffi::OsString>,
+    color: impl FnOnce(Option<ColorChoice>) -> clap::ColorChoice,
+) -> Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let flag = color_flag(&args);
+    let matches = Cli::command()
+        .color(color(flag))
+        .try_get_matches_from(args)?;
+    Cli::from_arg_matches(&matches)
+}
+
+/// Finds `--color WHEN` or `--color=WHEN` before clap has parsed anything.
+fn color_flag(args: &[std::ffi::OsString]) -> Option<ColorChoice> {
+    let words: Vec<&str> = args.iter().filter_map(|a| a.to_str()).collect();
+    let value = words.iter().enumerate().find_map(|(i, word)| {
+        word.strip_prefix("--color=").or_else(|| {
+            (*word == "--color")
+                .then(|| words.get(i + 1).copied())
+                .flatten()
+        })
+    })?;
+    ColorChoice::from_str(value, true).ok()
+}
+
 /// Parses a duration flag; see `duration::parse`.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     crate::duration::parse(text)
@@ -258,7 +344,9 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     text.trim()
         .parse::<bytesize::ByteSize>()
         .map(|size| size.as_u64())
-        .map_err(|e| format!("{e}; write a size like 10MiB or 65536"))
+        .map_err(|_| {
+            format!("{text:?} is not a size; write it like 10MiB, 512KiB or 65536 (bytes)")
+        })
 }
 
 #[cfg(test)]

@@ -26,19 +26,19 @@ pub struct CheckConfig {
     pub check: Check,
     pub consumer: Consumer,
     pub cert_warn_days: u32,
-    /// Every secret value in the forms it was given, so server text that echoes one can be redacted.
-    pub secrets: Vec<SecretString>,
+    /// Redacts every secret this check holds, in every form, from server text.
+    redactor: Redactor,
 }
 
 impl CheckConfig {
-    /// Builds the redactor for every secret this check holds.
+    /// Returns the redactor for every secret this check holds (built once: its forms cost to compute).
     pub fn redactor(&self) -> Redactor {
-        Redactor::new(self.secrets.clone())
+        self.redactor.clone()
     }
 
     /// Returns the URL as it may be printed: no userinfo, and a secret someone put in it is redacted.
     pub fn display_url(&self) -> String {
-        crate::redact::display_url(&self.redactor(), &self.check.request.url)
+        crate::redact::display_url(&self.redactor, &self.check.request.url)
     }
 }
 
@@ -88,6 +88,12 @@ impl CheckConfig {
             Expectations::new(&args.expect_status, &args.expect_json, &args.expect_body),
         );
         problems.extend(limits(args));
+        if args.api_key.is_some() {
+            problems.push(Problem::new(
+                "--api-key",
+                "is not a flag: the API key is read from API_KEY only, never from the command line (where shell history and process lists keep it)",
+            ));
+        }
         let proxy = url
             .as_ref()
             .and_then(|url| collect(&mut problems, crate::proxy::Proxy::for_url(env, url)))
@@ -118,7 +124,7 @@ impl CheckConfig {
         let key = ApiKey::new(api_key_header, api_key.expose_secret())
             .ok_or_else(|| Error::Config(vec![not_a_header_value()]))?;
         let mut config = Self {
-            secrets: secrets(env, &api_key, args),
+            redactor: Redactor::new(secrets(env, &api_key, args)),
             check: Check {
                 name: String::new(),
                 request: Request::get(url),

@@ -32,6 +32,31 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     Ok(duration)
 }
 
+/// Writes a duration for people: `496ms`, `1.5s`, `10s`, `5m 1s` — never `496ms 456us 42ns`.
+pub fn human(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        return format!("{}ms", d.as_millis());
+    }
+    if d < Duration::from_secs(60) {
+        let tenths = (d.as_millis() + 50) / 100;
+        return if tenths % 10 == 0 {
+            format!("{}s", tenths / 10)
+        } else {
+            format!("{}.{}s", tenths / 10, tenths % 10)
+        };
+    }
+    humantime::format_duration(Duration::from_secs(d.as_secs())).to_string()
+}
+
+/// Writes a latency in milliseconds: one decimal under a millisecond (`0.4 ms`), whole ones above (`12 ms`).
+pub fn latency(d: Duration) -> String {
+    if d < Duration::from_millis(1) {
+        format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+    } else {
+        format!("{} ms", d.as_millis())
+    }
+}
+
 /// Formats Unix seconds as an RFC 3339 date for messages; dates before 1970 are written too.
 pub fn rfc3339(seconds: i64) -> String {
     match time::OffsetDateTime::from_unix_timestamp(seconds) {
@@ -73,6 +98,17 @@ mod tests {
         for text in ["NaN", "inf", "-inf"] {
             assert!(parse(text).unwrap_err().contains("not a number"), "{text}");
         }
+    }
+
+    #[test]
+    fn durations_and_latencies_read_as_people_write_them() {
+        assert_eq!(human(Duration::from_nanos(496_456_042)), "496ms");
+        assert_eq!(human(Duration::from_millis(1500)), "1.5s");
+        assert_eq!(human(Duration::from_secs(10)), "10s");
+        assert_eq!(human(Duration::from_millis(9_960)), "10s");
+        assert_eq!(human(Duration::from_secs(301)), "5m 1s");
+        assert_eq!(latency(Duration::from_micros(420)), "0.4 ms");
+        assert_eq!(latency(Duration::from_millis(12)), "12 ms");
     }
 
     #[test]

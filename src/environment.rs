@@ -71,10 +71,28 @@ impl Environment {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto => {
-                is_terminal
-                    && !self.vars.contains_key("NO_COLOR")
-                    && self.vars.get("TERM").is_none_or(|t| t != "dumb")
+                let forced = self
+                    .vars
+                    .get("CLICOLOR_FORCE")
+                    .is_some_and(|v| !v.is_empty() && v != "0");
+                // no-color.org: NO_COLOR counts when it is set to something, not when empty.
+                let refused = self.vars.get("NO_COLOR").is_some_and(|v| !v.is_empty());
+                forced
+                    || (is_terminal
+                        && !refused
+                        && self.vars.get("TERM").is_none_or(|t| t != "dumb"))
             }
+        }
+    }
+
+    /// Decides the colour of clap's own messages (usage errors, help) the same way, from the `--color` value
+    /// found on the command line, if any.
+    pub fn clap_color(&self, flag: Option<ColorChoice>) -> clap::ColorChoice {
+        let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+        if self.use_color(flag.unwrap_or(ColorChoice::Auto), terminal) {
+            clap::ColorChoice::Always
+        } else {
+            clap::ColorChoice::Never
         }
     }
 }
@@ -93,6 +111,15 @@ mod tests {
         assert!(no_color.use_color(ColorChoice::Always, false));
         let dumb = Environment::from_pairs([("TERM", "dumb".to_string())]);
         assert!(!dumb.use_color(ColorChoice::Auto, true));
+        let empty = Environment::from_pairs([("NO_COLOR", String::new())]);
+        assert!(
+            empty.use_color(ColorChoice::Auto, true),
+            "an empty NO_COLOR does not count"
+        );
+        let forced = Environment::from_pairs([("CLICOLOR_FORCE", "1".to_string())]);
+        assert!(forced.use_color(ColorChoice::Auto, false));
+        let zero = Environment::from_pairs([("CLICOLOR_FORCE", "0".to_string())]);
+        assert!(!zero.use_color(ColorChoice::Auto, false));
         assert!(!plain.use_color(ColorChoice::Never, true));
     }
 }

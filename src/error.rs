@@ -21,6 +21,10 @@ pub enum ExitCode {
     DoorOpen = 5,
     /// An internal error (a bug): reported in one line without any secret.
     Internal = 70,
+    /// Stopped by SIGINT (Ctrl-C); what finished is reported.
+    Interrupted = 130,
+    /// Stopped by SIGTERM (a cancelled job, a pod being stopped); what finished is reported.
+    Terminated = 143,
 }
 
 impl ExitCode {
@@ -33,6 +37,7 @@ impl ExitCode {
     /// wrong answer; all healthy is healthy.
     pub fn most_telling(codes: impl IntoIterator<Item = ExitCode>) -> ExitCode {
         let rank = |code: &ExitCode| match code {
+            Self::Interrupted | Self::Terminated => 8,
             Self::Internal => 7,
             Self::Usage => 6,
             Self::DoorOpen => 5,
@@ -56,7 +61,8 @@ macro_rules! exit_codes_text {
   3  no answer: DNS failure, connection refused or reset, timeout
   4  TLS failure: server certificate not trusted or invalid, or our client certificate refused
   5  a door that must stay locked was open (suite: an expect = \"refused\" check got a 2xx or 3xx)
-  70 internal error (a bug): one line, no secret; please report it"
+  70 internal error (a bug): one line, no secret; please report it
+  130, 143 stopped by SIGINT or SIGTERM: what finished is still reported"
     };
 }
 

@@ -34,6 +34,8 @@ pub enum FailureClass {
     DoorOpen,
     /// A healthy answer slower than `max_latency`.
     TooSlow,
+    /// The run was stopped by a signal before this check ended.
+    Interrupted(crate::interrupt::Signal),
 }
 
 impl FailureClass {
@@ -59,6 +61,7 @@ impl FailureClass {
             Self::Proxy => "proxy",
             Self::DoorOpen => "door_open",
             Self::TooSlow => "too_slow",
+            Self::Interrupted(_) => "interrupted",
         }
     }
 
@@ -74,6 +77,8 @@ impl FailureClass {
             | Self::Timeout
             | Self::Proxy => ExitCode::NoAnswer,
             Self::DoorOpen => ExitCode::DoorOpen,
+            Self::Interrupted(crate::interrupt::Signal::Interrupt) => ExitCode::Interrupted,
+            Self::Interrupted(crate::interrupt::Signal::Terminate) => ExitCode::Terminated,
             _ => ExitCode::Unhealthy,
         }
     }
@@ -90,6 +95,7 @@ impl FailureClass {
                 | Self::ServerCertInvalid
                 | Self::Redirect
                 | Self::DoorOpen
+                | Self::Interrupted(_)
         )
     }
 
@@ -147,6 +153,9 @@ impl FailureClass {
             }
             Self::DoorOpen => {
                 "a door that must stay locked was open: check the gateway's mutual TLS and API key settings and the consumer's allow-list now"
+            }
+            Self::Interrupted(_) => {
+                "the run was stopped (Ctrl-C, a cancelled job, a pod being stopped); what finished is reported above"
             }
             Self::TooSlow => {
                 "the answer was right but slow: check the service's latency, or raise max_latency if this is its normal pace"

@@ -102,9 +102,9 @@ impl Inspection {
         writeln!(out, "valid from:   {}", rfc3339(f.not_before))?;
         writeln!(
             out,
-            "valid until:  {} ({} days left)",
+            "valid until:  {} ({})",
             rfc3339(f.not_after),
-            self.days_left
+            days_phrase(self.days_left)
         )?;
         let purpose = match f.client_auth {
             Some(true) => "clientAuth",
@@ -129,7 +129,7 @@ impl Inspection {
             return writeln!(out, "heartbeat: no problems found");
         }
         for problem in &self.problems {
-            writeln!(out, "warning: {problem}")?;
+            writeln!(out, "problem: {problem}")?;
         }
         let n = self.problems.len();
         writeln!(
@@ -169,4 +169,15 @@ pub fn command(config: &InspectConfig, out: &mut dyn Write) -> Result<ExitCode, 
     };
     Error::output("writing the report", written)?;
     Ok(inspection.exit_code())
+}
+
+/// Says how far away expiry is, as a person would: "30 days left", "expires today", "expired 4 days ago".
+fn days_phrase(days_left: i64) -> String {
+    match days_left {
+        0 => "expires within a day".to_string(),
+        1 => "1 day left".to_string(),
+        n if n > 1 => format!("{n} days left"),
+        -1 => "expired 1 day ago".to_string(),
+        n => format!("expired {} days ago", n.unsigned_abs()),
+    }
 }

@@ -19,7 +19,9 @@ pub mod failure;
 pub mod identity;
 pub mod input;
 pub mod inspection;
+pub mod interrupt;
 pub mod junit;
+pub mod manual;
 pub mod probe;
 pub mod process;
 pub mod proxy;
@@ -55,14 +57,13 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Error> {
 }
 
 /// Runs one command and returns the exit code it earned.
-pub fn run(cli: Cli) -> Result<ExitCode, Error> {
-    let env = Environment::from_process();
+pub fn run(cli: Cli, env: &Environment) -> Result<ExitCode, Error> {
     match cli.command {
         Command::Check(args) => {
             let color = env.use_color(args.color, std::io::stderr().is_terminal());
             check(
                 &args,
-                &env,
+                env,
                 color,
                 &mut std::io::stdout(),
                 &mut std::io::stderr(),
@@ -72,14 +73,22 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             let color = env.use_color(args.color, std::io::stderr().is_terminal());
             suite::command(
                 &args,
-                &env,
+                env,
                 color,
                 &mut std::io::stdout(),
                 &mut std::io::stderr(),
             )
         }
+        Command::Completions { shell } => {
+            manual::completions(shell, &mut std::io::stdout());
+            Ok(ExitCode::Healthy)
+        }
+        Command::Man => {
+            Error::output("writing the man page", manual::man(&mut std::io::stdout()))?;
+            Ok(ExitCode::Healthy)
+        }
         Command::Cert(CertCommand::Inspect(args)) => {
-            let config = InspectConfig::load(&args, &env)?;
+            let config = InspectConfig::load(&args, env)?;
             inspection::command(&config, &mut std::io::stdout())
         }
         #[cfg(feature = "sandbox")]
@@ -127,6 +136,9 @@ pub fn check(
                 let _ = std::fs::File::create(path)
                     .map(|file| junit::write_error("heartbeat check", &error, file));
             }
+            if output.format == Format::Json {
+                let _ = writeln!(stdout, "{}", report::invalid_json(&error));
+            }
             return Err(error);
         }
     };
@@ -163,10 +175,25 @@ pub fn check(
         redactor: &redactor,
     };
     let attempts = config.check.retry.attempts;
-    let result = runtime.block_on(probe::run(&config.check, &caller, &mut |attempt, next| {
-        // Progress is best effort: a closed stderr must not stop the check.
-        let _ = text.attempt(stderr, attempt, attempts, next);
-    }));
+    let done = std::cell::RefCell::new(Vec::new());
+    let started = std::time::Instant::now();
+    let result = runtime.block_on(async {
+        let mut listener = interrupt::Listener::new();
+        let mut on_attempt = |attempt: &probe::Attempt, next| {
+            // Progress is best effort: a closed stderr must not stop the check.
+            let _ = text.attempt(stderr, attempt, attempts, next);
+            done.borrow_mut().push(attempt.clone());
+        };
+        let run = probe::run(&config.check, &caller, &mut on_attempt);
+        tokio::select! {
+            result = run => result,
+            signal = listener.wait() => {
+                let finished = std::mem::take(&mut *done.borrow_mut());
+                let elapsed = started.elapsed();
+                probe::interrupted(&config.check, &config.consumer, &redactor, finished, elapsed, signal)
+            }
+        }
+    });
     // From here on the request was sent: a report that fails to write is a warning, never the verdict.
     let verdict = text.verdict(stderr, &result);
     warn_unwritten(stderr, "the verdict", verdict);

@@ -121,6 +121,42 @@ pub async fn run(
     }
 }
 
+/// Builds the result of a check a signal stopped: the attempts that finished, then one that says so.
+pub fn interrupted(
+    check: &Check,
+    consumer: &Consumer,
+    redactor: &Redactor,
+    mut attempts: Vec<Attempt>,
+    elapsed: Duration,
+    signal: crate::interrupt::Signal,
+) -> CheckResult {
+    let number = attempts.len() as u32 + 1;
+    attempts.push(Attempt {
+        number,
+        request_id: String::from("-"),
+        status: None,
+        gateway_request_id: None,
+        head: Vec::new(),
+        latency: Duration::ZERO,
+        failure: Some(Failure::new(
+            FailureClass::Interrupted(signal),
+            format!("interrupted by {}", signal.name()),
+        )),
+    });
+    let now = std::time::SystemTime::now();
+    CheckResult {
+        name: check.name.clone(),
+        consumer: consumer.name.clone(),
+        method: check.request.method.to_string(),
+        url: crate::redact::display_url(redactor, &check.request.url),
+        attempts,
+        max_attempts: check.retry.attempts,
+        elapsed,
+        cert_days_left: consumer.identity.as_ref().map(|i| i.facts.days_left(now)),
+        stopped: Some(format!("stopped by {}", signal.name())),
+    }
+}
+
 /// Decides how long to wait before the next attempt: `Ok(None)` when done, `Err` when retrying must stop early.
 fn next_wait(
     check: &Check,
@@ -146,12 +182,12 @@ fn next_wait(
         {
             Err(format!(
                 "not retried: waiting {} would pass --deadline",
-                humantime::format_duration(wait)
+                crate::duration::human(wait)
             ))
         }
         None if server_asked && wait > MAX_RETRY_AFTER => Err(format!(
             "not retried: the server asked to wait {}",
-            humantime::format_duration(wait)
+            crate::duration::human(wait)
         )),
         _ => Ok(Some(wait)),
     }
@@ -169,7 +205,7 @@ async fn attempt(check: &Check, caller: &Caller<'_>, number: u32, budget: Durati
             FailureClass::Timeout,
             format!(
                 "no complete answer within {}",
-                humantime::format_duration(budget)
+                crate::duration::human(budget)
             ),
         )),
         Ok(outcome) => outcome,

@@ -2,14 +2,23 @@
 //! characters, folded onto one line, cut short, and any secret it echoes — raw, trimmed, JSON-escaped,
 //! percent-encoded or base64 — is replaced.
 
+use std::sync::Arc;
+
 use base64::Engine as _;
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
 /// Cleans untrusted text before it reaches a terminal, a JSON result or a JUnit file.
-#[derive(Debug, Default, Clone)]
+#[derive(Default, Clone)]
 pub struct Redactor {
-    secrets: Vec<SecretString>,
+    /// Every form of every secret, longest first, computed once: cleaning runs on every header line.
+    forms: Arc<Zeroizing<Vec<String>>>,
+}
+
+impl std::fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Redactor({} forms, [redacted])", self.forms.len())
+    }
 }
 
 /// What replaces a secret.
@@ -22,7 +31,17 @@ const MIN_ENCODED_LEN: usize = 6;
 impl Redactor {
     /// Builds a redactor for these secret values.
     pub fn new(secrets: Vec<SecretString>) -> Self {
-        Self { secrets }
+        let mut all = Zeroizing::new(Vec::new());
+        for secret in &secrets {
+            all.extend(forms(secret.expose_secret()).iter().cloned());
+        }
+        all.retain(|form| !form.is_empty());
+        // Longest first, so a form is never half-replaced by a shorter one inside it.
+        all.sort_by_key(|f| std::cmp::Reverse(f.len()));
+        all.dedup();
+        Self {
+            forms: Arc::new(all),
+        }
     }
 
     /// Returns the text on one line, without control characters or secrets, at most `max_chars` long.
@@ -47,11 +66,9 @@ impl Redactor {
 
     /// Redacts before cutting, so no prefix of a secret survives at the cut.
     fn replace_all(&self, mut text: String) -> String {
-        for secret in &self.secrets {
-            for form in forms(secret.expose_secret()).iter() {
-                if !form.is_empty() {
-                    text = text.replace(form.as_str(), REDACTED);
-                }
+        for form in self.forms.iter() {
+            if text.contains(form.as_str()) {
+                text = text.replace(form.as_str(), REDACTED);
             }
         }
         text

@@ -61,7 +61,8 @@ impl TextReport {
         warn_days: u32,
         not_after: i64,
     ) -> io::Result<()> {
-        if self.quiet || days_left >= i64::from(warn_days) {
+        // Printed even with --quiet: a warning is what a quiet user still wants to see.
+        if days_left >= i64::from(warn_days) {
             return Ok(());
         }
         let label = self.paint(YELLOW, "warning");
@@ -92,13 +93,13 @@ impl TextReport {
             .as_ref()
             .map_or("ok", |f| f.message.as_str());
         let then = next
-            .map(|d| format!("; retrying in {}", humantime::format_duration(d)))
+            .map(|d| format!("; retrying in {}", crate::duration::human(d)))
             .unwrap_or_default();
         writeln!(
             out,
-            "  attempt {}/{max}: {status} in {} ms: {what}{then} ({})",
+            "  attempt {}/{max}: {status} in {}: {what}{then} ({})",
             attempt.number,
-            attempt.latency.as_millis(),
+            crate::duration::latency(attempt.latency),
             ids(attempt)
         )?;
         if self.verbose {
@@ -122,17 +123,21 @@ impl TextReport {
             let label = self.paint(GREEN, "healthy");
             return writeln!(
                 out,
-                "heartbeat: {label}: {status} in {} ms (attempt {} of {}, {})",
-                last.latency.as_millis(),
+                "heartbeat: {label}: {status} in {} (attempt {} of {}, {})",
+                crate::duration::latency(last.latency),
                 last.number,
                 result.max_attempts,
                 ids(last)
             );
         };
+        let label = match failure.class {
+            crate::failure::FailureClass::Interrupted(_) => "interrupted",
+            _ => "unhealthy",
+        };
         writeln!(
             out,
             "heartbeat: {}: {}",
-            self.paint(RED, "unhealthy"),
+            self.paint(RED, label),
             failure.message
         )?;
         self.explain(out, result, last, failure)
@@ -188,7 +193,11 @@ pub fn json(result: &CheckResult) -> serde_json::Value {
     let last = result.attempts.last();
     let failure = result.failure();
     json!({
-        "verdict": if failure.is_some() { "unhealthy" } else { "healthy" },
+        "verdict": match failure.map(|f| f.class) {
+            None => "healthy",
+            Some(crate::failure::FailureClass::Interrupted(_)) => "interrupted",
+            Some(_) => "unhealthy",
+        },
         "class": failure.map(|f| f.class.as_str()),
         "exit_code": result.exit_code().code(),
         "url": result.url,
@@ -210,6 +219,24 @@ pub fn json(result: &CheckResult) -> serde_json::Value {
             "class": a.failure.as_ref().map(|f| f.class.as_str()),
             "message": a.failure.as_ref().map(|f| f.message.as_str()),
         })).collect::<Vec<_>>(),
+        "version": env!("CARGO_PKG_VERSION"),
+    })
+}
+
+/// Builds the JSON answer to a run that never started: `verdict: "invalid"`, the exit code and the problems
+/// (input names and positions, never values).
+pub fn invalid_json(error: &crate::error::Error) -> serde_json::Value {
+    let problems: Vec<serde_json::Value> = match error {
+        crate::error::Error::Config(problems) => problems
+            .iter()
+            .map(|p| json!({"input": p.input, "message": p.message}))
+            .collect(),
+        other => vec![json!({"input": null, "message": other.to_string()})],
+    };
+    json!({
+        "verdict": "invalid",
+        "exit_code": error.exit_code().code(),
+        "problems": problems,
         "version": env!("CARGO_PKG_VERSION"),
     })
 }

@@ -41,11 +41,11 @@ fn the_teams_v1_certificate_is_flagged_with_days_left() {
     assert!(stdout.contains("version:      X.509 v1"), "{stdout}");
     assert!(stdout.contains("key:          RSA 2048 bits"), "{stdout}");
     assert!(
-        stdout.contains("warning: it is an X.509 v1 certificate"),
+        stdout.contains("problem: it is an X.509 v1 certificate"),
         "{stdout}"
     );
     assert!(
-        stdout.contains("warning: it states no clientAuth purpose"),
+        stdout.contains("problem: it states no clientAuth purpose"),
         "{stdout}"
     );
     assert!(stdout.contains("key matches:  yes (MTLS_KEY)"), "{stdout}");
@@ -89,7 +89,15 @@ fn expired_expiring_and_mismatched_are_problems() {
     let (code, stdout, _) = inspect(&pair_vars(&expired.cert_pem, &expired.key_pem), &[]);
     assert_eq!(code, 1);
     assert!(
-        stdout.contains("warning: the client certificate expired on"),
+        stdout.contains("problem: the client certificate expired on"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("(expired 3 days ago)") || stdout.contains("(expired 2 days ago)"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("days left") && !stdout.contains("warning:"),
         "{stdout}"
     );
     let soon = pki.issue_client("soon", -1, 20).unwrap();

@@ -10,7 +10,7 @@ use common::*;
 fn mask(text: &str, sandbox_url: &str) -> String {
     let text = text.replace(sandbox_url, "https://SANDBOX");
     let masks = [
-        (r"\d+ ms", "N ms"),
+        (r"\d+(\.\d)? ms", "N ms"),
         (
             r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
             "REQUEST-ID",

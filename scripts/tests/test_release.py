@@ -61,7 +61,11 @@ def test_dry_run_packs_the_archive_checksums_and_a_pinned_orb(tmp_path, static_b
     archive = dist / f"{name}.tar.gz"
     with tarfile.open(archive) as tar:
         members = {m.name: m for m in tar.getmembers()}
-        assert sorted(members) == [name, *(f"{name}/{f}" for f in ["CHANGELOG.md", "LICENSE", "README.md", "heartbeat"])]
+        files = ["CHANGELOG.md", "LICENSE", "README.md", "completions", "completions/_heartbeat", "completions/_heartbeat.ps1",
+                 "completions/heartbeat.bash", "completions/heartbeat.fish", "heartbeat", "heartbeat.1"]
+        assert sorted(members) == [name, *(f"{name}/{f}" for f in files)]
+        man = tar.extractfile(f"{name}/heartbeat.1").read().decode()
+        assert man.startswith(".TH heartbeat 1")
         assert members[f"{name}/heartbeat"].mode & 0o777 == 0o755
         assert {m.uid for m in members.values()} == {0}
         tar.extractall(tmp_path / "x", filter="tar")

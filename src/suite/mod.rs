@@ -47,6 +47,9 @@ pub fn command(
                 let _ = std::fs::File::create(path)
                     .map(|file| crate::junit::write_error("heartbeat suite", &error, file));
             }
+            if args.format == Format::Json {
+                let _ = writeln!(stdout, "{}", crate::report::invalid_json(&error));
+            }
             return Err(error);
         }
     };
@@ -94,14 +97,57 @@ pub fn execute(
     let redactor = Redactor::new(suite.secrets.clone());
     let started = Instant::now();
     let runtime = crate::runtime()?;
-    let results = runtime.block_on(run::run(suite, &redactor, &mut |result| {
-        // Progress is best effort: a closed output must not stop the run.
-        let _ = report::line(text, quiet, out, result);
-    }));
+    let finished = std::cell::RefCell::new(Vec::new());
+    let results = runtime.block_on(async {
+        let mut listener = crate::interrupt::Listener::new();
+        let mut on_done = |result: &crate::probe::CheckResult| {
+            // Progress is best effort: a closed output must not stop the run.
+            let _ = report::line(text, quiet, out, result);
+            finished.borrow_mut().push(result.clone());
+        };
+        tokio::select! {
+            results = run::run(suite, &redactor, &mut on_done) => results,
+            signal = listener.wait() => {
+                let done = std::mem::take(&mut *finished.borrow_mut());
+                interrupted(suite, &redactor, done, started, signal)
+            }
+        }
+    });
     let elapsed = started.elapsed().as_millis();
     let code = ExitCode::most_telling(results.iter().map(|r| r.exit_code()));
     let _ = report::summary(text, out, &results, elapsed);
     Ok((results, code, elapsed))
+}
+
+/// The results of a suite a signal stopped: the finished checks as they ended, every other one interrupted.
+fn interrupted(
+    suite: &Suite,
+    redactor: &Redactor,
+    done: Vec<crate::probe::CheckResult>,
+    started: Instant,
+    signal: crate::interrupt::Signal,
+) -> Vec<crate::probe::CheckResult> {
+    suite
+        .checks
+        .iter()
+        .map(|planned| {
+            done.iter()
+                .find(|r| r.name == planned.check.name)
+                .cloned()
+                .unwrap_or_else(|| {
+                    let consumer = &suite.consumers[planned.consumer];
+                    let elapsed = started.elapsed();
+                    crate::probe::interrupted(
+                        &planned.check,
+                        consumer,
+                        redactor,
+                        Vec::new(),
+                        elapsed,
+                        signal,
+                    )
+                })
+        })
+        .collect()
 }
 
 fn read(path: &Path) -> Result<String, Error> {

@@ -124,10 +124,13 @@ pub fn plan(
         return Err(Error::Config(reader.problems));
     }
     secrets.retain(|s| s.expose_secret().len() >= 4);
+    // By default one check in flight per consumer: each keeps one warm connection, and a new handshake
+    // costs far more than a request on a kept-alive one (scripts/bench-suite.sh).
+    let used: std::collections::HashSet<usize> = checks.iter().map(|p| p.consumer).collect();
     Ok(Suite {
         consumers,
         checks,
-        concurrency: concurrency.unwrap_or(8),
+        concurrency: concurrency.unwrap_or(used.len().clamp(1, 64)),
         secrets,
     })
 }

@@ -29,7 +29,7 @@ pub fn line(
         None if failure.is_none() => "refused".to_string(),
         None => "no answer".to_string(),
     };
-    let latency = last.map_or(0, |a| a.latency.as_millis());
+    let latency = last.map_or("-".to_string(), |a| crate::duration::latency(a.latency));
     let (mark, why) = match failure {
         None => (text.paint(GREEN, "✓"), String::new()),
         Some(f) => (text.paint(RED, "✗"), format!(": {}", f.message)),
@@ -116,6 +116,7 @@ pub fn json(results: &[CheckResult], code: ExitCode, elapsed_ms: u128) -> serde_
         "verdict": match code {
             ExitCode::Healthy => "passed",
             ExitCode::DoorOpen => "door_open",
+            ExitCode::Interrupted | ExitCode::Terminated => "interrupted",
             _ => "failed",
         },
         "exit_code": code.code(),

@@ -1,0 +1,144 @@
+//! Cancelled is a verdict: SIGINT or SIGTERM during a retry wait or a suite ends the run at once, with what
+//! finished reported in text, JSON and JUnit, and exit 130 or 143. And a configuration error still answers
+//! `--format json`.
+
+mod common;
+
+#[cfg(unix)]
+mod signals {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    use std::time::Instant;
+
+    use super::common::*;
+
+    /// Starts heartbeat, waits for `ready` on stderr, sends `signal`, and returns (exit code, seconds from the
+    /// signal to the exit, stdout, stderr, JUnit).
+    fn interrupt(
+        args: &[&str],
+        env: &[(String, String)],
+        ready: &str,
+        signal: &str,
+    ) -> (i32, f64, String, String, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let junit = dir.path().join("out.xml");
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("heartbeat"))
+            .args(args)
+            .args(["--format", "json", "--junit"])
+            .arg(&junit)
+            .env_clear()
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut seen = String::new();
+        while !seen.contains(ready) {
+            let mut line = String::new();
+            assert!(
+                stderr.read_line(&mut line).unwrap() > 0,
+                "ended before {ready:?}: {seen}"
+            );
+            seen.push_str(&line);
+        }
+        let sent = Instant::now();
+        assert!(
+            Command::new("kill")
+                .args([signal, &child.id().to_string()])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let output = child.wait_with_output().unwrap();
+        let waited = sent.elapsed().as_secs_f64();
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+        (
+            output.status.code().unwrap_or(-1),
+            waited,
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            seen + &rest,
+            std::fs::read_to_string(&junit).unwrap_or_default(),
+        )
+    }
+
+    fn env_of(vars: Vec<(&'static str, String)>) -> Vec<(String, String)> {
+        vars.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    }
+
+    #[test]
+    fn sigint_in_a_retry_wait_is_an_interrupted_verdict_exit_130() {
+        let sandbox = sandbox();
+        let env = env_of(vars(&sandbox, "/fault/error"));
+        let (code, waited, stdout, stderr, junit) = interrupt(
+            &["check", "--retry-delay", "10s"],
+            &env,
+            "retrying in 10s",
+            "-INT",
+        );
+        assert_eq!(code, 130, "{stderr}");
+        assert!(waited < 5.0, "took {waited:.1}s to stop");
+        let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(json["verdict"], "interrupted");
+        assert_eq!(
+            json["attempts"][0]["status"], 500,
+            "the finished attempt is reported"
+        );
+        assert!(
+            stderr.contains("heartbeat: interrupted: interrupted by SIGINT"),
+            "{stderr}"
+        );
+        assert!(junit.contains("type=\"interrupted\""), "{junit}");
+        assert!(!stderr.contains(SENTINEL_KEY));
+    }
+
+    #[test]
+    fn sigterm_during_a_suite_reports_what_finished_exit_143() {
+        let sandbox = sandbox();
+        let mut env = sandbox.profile_environment().unwrap();
+        env.push(("SERVICE_CA_CERT".into(), b64(&sandbox.pki().ca_cert_pem)));
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("s.toml");
+        std::fs::write(
+            &file,
+            "base_url = \"${SERVICE_BASE_URL}\"\nca_cert = \"${SERVICE_CA_CERT}\"\n[consumers.full]\napi_key = \"${FULL_ACCESS_API_KEY}\"\ncert = \"${FULL_ACCESS_CERT}\"\nkey = \"${FULL_ACCESS_KEY}\"\n[[check]]\nname = \"quick\"\nconsumer = \"full\"\npath = \"/v1/persons/A8451DY\"\n[[check]]\nname = \"slow\"\nconsumer = \"full\"\npath = \"/fault/slow?delay=60s\"\ntimeout = \"2m\"\n",
+        )
+        .unwrap();
+        let (code, waited, stdout, stderr, junit) =
+            interrupt(&["suite", file.to_str().unwrap()], &env, "✓ quick", "-TERM");
+        assert_eq!(code, 143, "{stderr}");
+        assert!(waited < 5.0, "took {waited:.1}s to stop");
+        let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(json["verdict"], "interrupted");
+        let classes: Vec<&str> = json["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["class"].as_str().unwrap_or("passed"))
+            .collect();
+        assert_eq!(classes, ["passed", "interrupted"]);
+        assert_eq!(junit.matches("<testcase ").count(), 2, "{junit}");
+    }
+}
+
+#[test]
+fn a_configuration_error_still_answers_json() {
+    let output = common::heartbeat()
+        .args(["check", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        (json["verdict"].as_str(), json["exit_code"].as_u64()),
+        (Some("invalid"), Some(2))
+    );
+    let inputs: Vec<&str> = json["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["input"].as_str().unwrap())
+        .collect();
+    assert_eq!(inputs, ["SERVICE_URL", "API_KEY", "MTLS_CERT", "MTLS_KEY"]);
+}
