@@ -153,6 +153,8 @@ pub struct CheckArgs {
     /// When to colour the text output
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
+    #[command(flatten)]
+    pub notify: NotifyArgs,
 }
 
 const SUITE_HELP: &str = "\
@@ -197,6 +199,8 @@ pub struct SuiteArgs {
     /// When to colour the text output
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
+    #[command(flatten)]
+    pub notify: NotifyArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -293,6 +297,36 @@ pub struct DemoArgs {
     /// When to colour the text output
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
+}
+
+/// Where a notification goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NotifyKind {
+    /// A Slack incoming webhook, from SLACK_WEBHOOK_URL
+    Slack,
+    /// The JSON result POSTed to HEARTBEAT_WEBHOOK_URL
+    Webhook,
+}
+
+/// When to notify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NotifyOn {
+    Failure,
+    Always,
+}
+
+/// Notification flags, shared by `check` and `suite`.
+#[derive(Debug, Clone, Args)]
+pub struct NotifyArgs {
+    /// Post the result to Slack (SLACK_WEBHOOK_URL) or a webhook (HEARTBEAT_WEBHOOK_URL); repeatable
+    #[arg(long, value_enum, value_name = "TARGET")]
+    pub notify: Vec<NotifyKind>,
+    /// When to notify
+    #[arg(long, value_enum, value_name = "WHEN", default_value = "failure")]
+    pub notify_on: NotifyOn,
+    /// The name notifications give this check (an environment, say) [default: the URL's host]
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -22,6 +22,7 @@ pub mod inspection;
 pub mod interrupt;
 pub mod junit;
 pub mod manual;
+pub mod notify;
 pub mod probe;
 pub mod process;
 pub mod proxy;
@@ -142,6 +143,14 @@ pub fn check(
             return Err(error);
         }
     };
+    let host = config
+        .check
+        .request
+        .url
+        .host_str()
+        .unwrap_or("the API")
+        .to_string();
+    let notifier = notify::Notifier::load(&args.notify, env, &host).map_err(Error::Config)?;
     // Opened before anything is sent: a report that cannot be written is known while exit 2 still means
     // "nothing was sent".
     let junit = match &output.junit {
@@ -197,9 +206,14 @@ pub fn check(
     // From here on the request was sent: a report that fails to write is a warning, never the verdict.
     let verdict = text.verdict(stderr, &result);
     warn_unwritten(stderr, "the verdict", verdict);
+    let result_json = report::json(&result);
     if output.format == Format::Json {
-        let written = writeln!(stdout, "{}", report::json(&result));
+        let written = writeln!(stdout, "{result_json}");
         warn_unwritten(stderr, "the JSON result", written);
+    }
+    if let Some(notifier) = &notifier {
+        let results = std::slice::from_ref(&result);
+        notifier.notify(results, result.exit_code(), &result_json, &redactor, stderr);
     }
     if let Some((path, file)) = junit {
         let written =

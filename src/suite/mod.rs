@@ -53,6 +53,14 @@ pub fn command(
             return Err(error);
         }
     };
+    let host = suite
+        .checks
+        .first()
+        .and_then(|p| p.check.request.url.host_str())
+        .unwrap_or("the API")
+        .to_string();
+    let notifier =
+        crate::notify::Notifier::load(&args.notify, env, &host).map_err(Error::Config)?;
     let redactor = Redactor::new(suite.secrets.clone());
     if args.list {
         Error::output("writing the list", report::list(stdout, &suite, &redactor))?;
@@ -71,9 +79,13 @@ pub fn command(
     };
     let text = TextReport::new(color, args.quiet);
     let (results, code, elapsed) = execute(&suite, &text, args.quiet, stderr)?;
+    let result_json = report::json(&results, code, elapsed);
     if args.format == Format::Json {
-        let written = writeln!(stdout, "{}", report::json(&results, code, elapsed));
+        let written = writeln!(stdout, "{result_json}");
         crate::warn_unwritten(stderr, "the JSON result", written);
+    }
+    if let Some(notifier) = &notifier {
+        notifier.notify(&results, code, &result_json, &redactor, stderr);
     }
     if let Some((path, file)) = junit {
         let written = crate::junit::write(&results, file).map_err(std::io::Error::other);
