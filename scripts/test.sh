@@ -19,11 +19,12 @@ fi
 # Python tools for the orb tests live in a private virtualenv, so the machine's Python stays untouched.
 # Debian's python3 makes venvs only with python3-venv (cimg images lack it), so check that it can.
 venv=target/test-venv
-if [ ! -x "$venv/bin/check-jsonschema" ] || [ ! -x "$venv/bin/yamllint" ] || [ ! -x "$venv/bin/pytest" ]; then
+if [ ! -x "$venv/bin/check-jsonschema" ] || [ ! -x "$venv/bin/yamllint" ] || [ ! -x "$venv/bin/pytest" ] ||
+  [ ! -x "$venv/bin/kubernetes-validate" ]; then
   python3 -c 'import ensurepip, venv' 2>/dev/null || install_packages python3-venv
   rm -rf "$venv"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check pyyaml pytest check-jsonschema yamllint
+  "$venv/bin/pip" install --quiet --disable-pip-version-check pyyaml pytest check-jsonschema yamllint kubernetes-validate
 fi
 export PATH="$PWD/$venv/bin:$PATH"
 
