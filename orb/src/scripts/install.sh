@@ -7,8 +7,9 @@
 #   HB_PLATFORM     auto, linux-x86_64, linux-aarch64, macos-x86_64 or macos-arm64
 #   HB_INSTALL_DIR  where the binary goes (sudo only when needed and available, else $HOME/bin)
 #   HB_CACHE_DIR    optional directory that keeps verified archives between jobs
-# It records the installed binary's path in $HEARTBEAT_BIN (through $BASH_ENV) and in /tmp/heartbeat-bin, so
-# the check step runs exactly the binary verified here, on bash and sh-only images alike.
+# It records the installed binary's path in $HEARTBEAT_BIN (through $BASH_ENV, or $GITHUB_ENV in the GitHub
+# Action) and in $HB_STATE_FILE, so the check step runs exactly the binary verified here, on bash and sh-only
+# images alike.
 set -eu
 
 # BEGIN PIN (written by scripts/release.sh from dist/SHA256SUMS; do not edit by hand)
@@ -164,6 +165,13 @@ hb_put_on_path() {
   if [ -n "${BASH_ENV:-}" ]; then
     echo "export HEARTBEAT_BIN=$(hb_quote "$1/heartbeat")" >>"$BASH_ENV"
   fi
+  # The same script serves the GitHub Action: its later steps read these files.
+  if [ -n "${GITHUB_ENV:-}" ]; then
+    case "$1" in *"
+"*) hb_fail "the install directory's name holds a line break" ;; esac
+    echo "HEARTBEAT_BIN=$1/heartbeat" >>"$GITHUB_ENV"
+    echo "$1" >>"${GITHUB_PATH:-/dev/null}"
+  fi
   case ":$PATH:" in
     *":$1:"*) ;;
     *)
@@ -210,9 +218,14 @@ hb_install() {
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
   cache=${HB_CACHE_DIR:-}
+  # The orb carries the checksums of the release it was packed with. The GitHub Action runs this script from
+  # its git tag, which cannot carry them (the archives are built after the tag): it verifies against the
+  # release's SHA256SUMS, as an overridden version does.
+  expected=""
   if [ "$version" = "$HB_PINNED_VERSION" ]; then
     expected=$(hb_pinned_sum "$version" "$target")
-  else
+  fi
+  if [ -z "$expected" ]; then
     hb_download "$base/SHA256SUMS" "$work/SHA256SUMS"
     expected=$(hb_listed_sum "$archive" <"$work/SHA256SUMS")
   fi
