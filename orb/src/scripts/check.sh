@@ -87,18 +87,23 @@ hb_main() {
       hb_junit_failure "$results" "heartbeat did not run: the install step failed (see its output)"
     return 0
   fi
+  if [ -n "${HB_NOTIFY:-}" ]; then
+    set -- --notify "$HB_NOTIFY"
+  else
+    set --
+  fi
   if [ -n "${HB_SUITE:-}" ]; then
     binary=$(hb_binary)
     results=${HB_RESULTS_DIR:-/tmp/heartbeat-results}
     mkdir -p "$results"
-    "$binary" suite "$HB_SUITE" --format json --junit "$results/heartbeat.xml" >"$results/heartbeat.json"
+    "$binary" suite "$HB_SUITE" "$@" --format json --junit "$results/heartbeat.xml" >"$results/heartbeat.json"
     return
   fi
   hb_load_context
   binary=$(hb_binary)
   results=${HB_RESULTS_DIR:-/tmp/heartbeat-results}
   mkdir -p "$results"
-  set -- check --attempts "${HB_ATTEMPTS:-5}" --retry-delay "${HB_RETRY_DELAY:-10s}" \
+  set -- check "$@" --attempts "${HB_ATTEMPTS:-5}" --retry-delay "${HB_RETRY_DELAY:-10s}" \
     --timeout "${HB_TIMEOUT:-30s}" --expect-status "${HB_EXPECT_STATUS:-200}" \
     --format json --junit "$results/heartbeat.xml"
   if [ -n "${HB_EXPECT_JSON:-}" ]; then
