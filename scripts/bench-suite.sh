@@ -12,49 +12,18 @@ runs=${1:-15}
 ensure_packages /usr/sbin/nginx=nginx-light curl=curl openssl=openssl /usr/bin/time=time
 [ -n "${HEARTBEAT_BIN:-}" ] || cargo build --release --quiet
 binary=${HEARTBEAT_BIN:-$PWD/target/release/heartbeat}
-nginx=$(command -v nginx || echo /usr/sbin/nginx)
 work=$(mktemp -d)
 trap 'kill "$(cat "$work/nginx.pid" 2>/dev/null)" 2>/dev/null || true; rm -rf "$work"' EXIT
 
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/ca.key" -out "$work/ca.pem" -days 2 -subj "/CN=bench CA" 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -keyout "$work/server.key" -out "$work/server.csr" -subj "/CN=localhost" 2>/dev/null
-printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$work/san.ext"
-openssl x509 -req -in "$work/server.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial -days 2 \
-  -extfile "$work/san.ext" -out "$work/server.pem" 2>/dev/null
+. scripts/bench-nginx.sh
+bench_pki "$work" full limited other
 for consumer in full limited other; do
-  openssl req -newkey rsa:2048 -nodes -keyout "$work/$consumer.key" -out "$work/$consumer.csr" -subj "/CN=$consumer" 2>/dev/null
-  openssl x509 -req -in "$work/$consumer.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial -days 2 \
-    -out "$work/$consumer.pem" 2>/dev/null
   upper=$(echo "$consumer" | tr "[:lower:]" "[:upper:]")
   export "${upper}_CERT=$(base64 -w0 "$work/$consumer.pem")" "${upper}_KEY=$(base64 -w0 "$work/$consumer.key")"
 done
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 api_key=bench-$(openssl rand -hex 8)
-cat >"$work/nginx.conf" <<CONF
-daemon on;
-worker_processes 1;
-error_log $work/error.log warn;
-pid $work/nginx.pid;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path $work; proxy_temp_path $work; fastcgi_temp_path $work; uwsgi_temp_path $work; scgi_temp_path $work;
-  server {
-    listen 127.0.0.1:$port ssl;
-    ssl_certificate $work/server.pem;
-    ssl_certificate_key $work/server.key;
-    ssl_client_certificate $work/ca.pem;
-    ssl_verify_client on;
-    location /v1/persons/ {
-      default_type application/json;
-      if (\$http_x_api_key != "$api_key") { return 401 '{"userMessage":"Authentication failed"}'; }
-      return 200 '{"data":{"prisonerOffenderSearch":{"firstName":"Ada"}}}';
-    }
-  }
-}
-CONF
-"$nginx" -p "$work" -e "$work/error.log" -c "$work/nginx.conf"
-sleep 0.3
+bench_nginx "$work" "$port" "$api_key"
 
 export API_KEY=$api_key SERVICE_BASE_URL="https://127.0.0.1:$port" WORK=$work
 SERVICE_CA_CERT=$(base64 -w0 "$work/ca.pem"); export SERVICE_CA_CERT

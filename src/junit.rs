@@ -10,6 +10,22 @@ use crate::error::Error;
 use crate::probe::{Attempt, CheckResult};
 use crate::report::ids;
 
+/// Opens the JUnit file before anything is sent: a report that cannot be written is found while exit 2 still
+/// means "nothing was sent".
+pub fn open(
+    path: Option<&std::path::PathBuf>,
+) -> Result<Option<(&std::path::PathBuf, std::fs::File)>, Error> {
+    path.map(|path| {
+        std::fs::File::create(path)
+            .map(|file| (path, file))
+            .map_err(|source| Error::Write {
+                path: path.clone(),
+                source,
+            })
+    })
+    .transpose()
+}
+
 /// Writes the results as one suite with a test case per result.
 pub fn write(results: &[CheckResult], out: impl Write) -> Result<(), quick_junit::SerializeError> {
     let mut suite = TestSuite::new("heartbeat");

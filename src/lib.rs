@@ -151,18 +151,7 @@ pub fn check(
         .unwrap_or("the API")
         .to_string();
     let notifier = notify::Notifier::load(&args.notify, env, &host).map_err(Error::Config)?;
-    // Opened before anything is sent: a report that cannot be written is known while exit 2 still means
-    // "nothing was sent".
-    let junit = match &output.junit {
-        Some(path) => Some((
-            path,
-            std::fs::File::create(path).map_err(|source| Error::Write {
-                path: path.clone(),
-                source,
-            })?,
-        )),
-        None => None,
-    };
+    let junit = junit::open(output.junit.as_ref())?;
     let text = TextReport::new(output.color, output.quiet).verbose(output.verbose);
     let ignore_pipe = |result| Error::output("writing output", result);
     ignore_pipe(text.start(stderr, &config.display_url()))?;

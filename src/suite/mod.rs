@@ -66,17 +66,7 @@ pub fn command(
         Error::output("writing the list", report::list(stdout, &suite, &redactor))?;
         return Ok(ExitCode::Healthy);
     }
-    // Opened before anything is sent, so exit 2 still means nothing was sent.
-    let junit = match &args.junit {
-        Some(path) => Some((
-            path,
-            std::fs::File::create(path).map_err(|source| Error::Write {
-                path: path.clone(),
-                source,
-            })?,
-        )),
-        None => None,
-    };
+    let junit = crate::junit::open(args.junit.as_ref())?;
     let text = TextReport::new(color, args.quiet);
     let (results, code, elapsed) = execute(&suite, &text, args.quiet, stderr)?;
     let result_json = report::json(&results, code, elapsed);
