@@ -2,6 +2,8 @@
 //! run concurrently into one verdict and one report. The file (TOML) is planned as a whole first; nothing is
 //! sent unless all of it is valid.
 
+mod checks;
+mod consumers;
 mod file;
 mod plan;
 mod report;

@@ -1,0 +1,201 @@
+//! A suite's consumers: the base URL and the roots they share, and each consumer's key, header, certificate
+//! pair and proxy, read from `[consumers.NAME]` with every problem at its position.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use reqwest::Url;
+use reqwest::header::HeaderName;
+use secrecy::{ExposeSecret, SecretString};
+use toml::de::DeTable;
+
+use super::file::Reader;
+use super::plan::{CONSUMER_KEYS, Overrides};
+use crate::consumer::{ApiKey, Consumer};
+use crate::environment::{Environment, SERVICE_URL};
+use crate::identity::{self, ClientIdentity};
+use crate::input::{self, Input};
+
+/// The URL paths are joined to: `base_url`, or the origin of SERVICE_URL.
+pub(super) fn base_url(
+    reader: &mut Reader<'_>,
+    root: &DeTable<'_>,
+    env: &Environment,
+) -> Option<Url> {
+    let (text, span) = match root.get("base_url") {
+        Some(value) => (reader.text("base_url", value)?, value.span()),
+        None => {
+            let url = Url::parse(env.get(SERVICE_URL)?).ok()?;
+            (url.origin().ascii_serialization(), 0..0)
+        }
+    };
+    match Url::parse(text.trim()) {
+        Ok(url) if url.scheme() == "https" => Some(url),
+        _ => {
+            reader.problem(&span, "base_url must be an https:// URL");
+            None
+        }
+    }
+}
+
+/// The built-in roots plus `ca_cert` (a `${NAME}` reference, PEM, base64 of PEM or a path), or `--ca-cert`.
+pub(super) fn roots(
+    reader: &mut Reader<'_>,
+    root: &DeTable<'_>,
+    overrides: &Overrides,
+) -> Option<rustls::RootCertStore> {
+    let (name, input) = match (&overrides.ca_cert, root.get("ca_cert")) {
+        (Some(path), _) => ("--ca-cert".to_string(), Input::File(path.clone())),
+        (None, Some(value)) => {
+            let text = reader.text("ca_cert", value)?;
+            (
+                reader.at(&value.span()) + " ca_cert",
+                Input::Value(SecretString::from(text)),
+            )
+        }
+        (None, None) => return identity::root_store("ca_cert", &[]).ok(),
+    };
+    let result = input::read_certificates(&name, &input)
+        .and_then(|certs| identity::root_store(&name, &certs));
+    result.map_err(|problem| reader.problems.push(problem)).ok()
+}
+
+pub(super) type Consumers = (Vec<Consumer>, HashMap<String, usize>, Vec<SecretString>);
+
+pub(super) fn consumers(
+    reader: &mut Reader<'_>,
+    root: &DeTable<'_>,
+    roots: Option<&rustls::RootCertStore>,
+    base: Option<&Url>,
+    env: &Environment,
+) -> Consumers {
+    let (mut list, mut names, mut secrets) = (Vec::new(), HashMap::new(), Vec::new());
+    let Some(table) = root
+        .get("consumers")
+        .and_then(|v| reader.table("consumers", v))
+    else {
+        return (list, names, secrets);
+    };
+    for (key, value) in table.iter() {
+        let name = key.get_ref().to_string();
+        let Some(fields) = reader.table(&format!("consumers.{name}"), value) else {
+            continue;
+        };
+        reader.known_keys(fields, &CONSUMER_KEYS, &format!("[consumers.{name}]"));
+        let consumer = consumer(reader, &name, fields, roots, base, env, &mut secrets);
+        if let Some(consumer) = consumer {
+            names.insert(name, list.len());
+            list.push(consumer);
+        }
+    }
+    (list, names, secrets)
+}
+
+fn consumer(
+    reader: &mut Reader<'_>,
+    name: &str,
+    fields: &DeTable<'_>,
+    roots: Option<&rustls::RootCertStore>,
+    base: Option<&Url>,
+    env: &Environment,
+    secrets: &mut Vec<SecretString>,
+) -> Option<Consumer> {
+    let mut secret = |reader: &mut Reader<'_>, key: &str| {
+        let value = fields.get(key)?;
+        let found = reader.secret(&format!("consumers.{name}.{key}"), value);
+        secrets.extend(found.clone());
+        found.map(|s| (s, value.span()))
+    };
+    let api_key = secret(reader, "api_key");
+    let cert = secret(reader, "cert");
+    let key = secret(reader, "key");
+    let header = match fields.get("api_key_header") {
+        Some(value) => reader.string("api_key_header", value).and_then(|h| {
+            crate::target::header_name("api_key_header", &h)
+                .map_err(|p| reader.problem(&value.span(), p.message))
+                .ok()
+        }),
+        None => Some(HeaderName::from_static("x-api-key")),
+    }?;
+    let identity = pair(reader, name, fields, cert, key, secrets)?;
+    let api_key = match api_key {
+        None => None,
+        Some((key, span)) => {
+            let trimmed = key.expose_secret().trim_matches([' ', '\t']).to_string();
+            match ApiKey::new(header, &trimmed) {
+                Some(api_key) => Some(api_key),
+                None => {
+                    reader.problem(
+                        &span,
+                        "api_key holds characters not allowed in an HTTP header",
+                    );
+                    return None;
+                }
+            }
+        }
+    };
+    let proxy = base.and_then(|url| {
+        crate::proxy::Proxy::for_url(env, url)
+            .map_err(|p| reader.problems.push(p))
+            .ok()
+            .flatten()
+    });
+    Some(Consumer {
+        name: Some(name.to_string()),
+        api_key,
+        request_id_header: HeaderName::from_static("x-request-id"),
+        identity,
+        roots: roots?.clone(),
+        proxy,
+    })
+}
+
+/// Loads a consumer's certificate and key; both or neither (no certificate is then presented).
+fn pair(
+    reader: &mut Reader<'_>,
+    name: &str,
+    fields: &DeTable<'_>,
+    cert: Option<(SecretString, std::ops::Range<usize>)>,
+    key: Option<(SecretString, std::ops::Range<usize>)>,
+    secrets: &mut Vec<SecretString>,
+) -> Option<Option<Arc<ClientIdentity>>> {
+    match (cert, key) {
+        (None, None) if fields.get("cert").is_none() && fields.get("key").is_none() => Some(None),
+        (Some((cert, span)), Some((key, _))) => {
+            let label = format!("{} consumers.{name}.cert", reader.at(&span));
+            let key_label = format!("consumers.{name}.key");
+            let (cert, key) = (Input::Value(cert), Input::Value(key));
+            for input in [&cert, &key] {
+                if let Ok(pem) = input::read_pem(&label, input) {
+                    secrets.extend(crate::config::pem_secrets(&pem));
+                }
+            }
+            match ClientIdentity::load((&label, &cert), (&key_label, &key)) {
+                Ok(identity) => {
+                    if let Some(problem) =
+                        identity.facts.validity_problem(&label, SystemTime::now())
+                    {
+                        reader.problems.push(problem);
+                    }
+                    Some(Some(Arc::new(identity)))
+                }
+                Err(problems) => {
+                    reader.problems.extend(problems);
+                    None
+                }
+            }
+        }
+        (Some((_, span)), None) | (None, Some((_, span))) => {
+            // With both keys present, the other one already has its own problem (unset, literal).
+            if fields.get("cert").is_none() || fields.get("key").is_none() {
+                reader.problem(
+                    &span,
+                    format!("consumers.{name} needs both cert and key, or neither"),
+                );
+            }
+            None
+        }
+        (None, None) => None,
+    }
+}
