@@ -227,6 +227,8 @@ Routes:
   /fault/flap?failures=N&id=X, /fault/no-first-name, /fault/html, /fault/large?bytes=N,
   /fault/redirect?to=URL, /fault/reset, /fault/echo-key, /fault/status?code=N&retry_after=S
 
+Exit codes: 0 stopped cleanly (Ctrl-C, SIGTERM); 1 could not start (port in use, unusable CA); 2 bad flags.
+
 Examples:
   heartbeat sandbox --write-env sb.env
   heartbeat sandbox --port 8443 --api-key local-key

@@ -31,6 +31,22 @@ pub struct CheckConfig {
 }
 
 impl CheckConfig {
+    /// Builds a configuration from plain values (what the demo and any other caller without flags does); the
+    /// redactor covers `secrets` in every form.
+    pub fn new(
+        check: Check,
+        consumer: Consumer,
+        secrets: Vec<SecretString>,
+        cert_warn_days: u32,
+    ) -> Self {
+        Self {
+            check,
+            consumer,
+            cert_warn_days,
+            redactor: Redactor::new(secrets),
+        }
+    }
+
     /// Returns the redactor for every secret this check holds (built once: its forms cost to compute).
     pub fn redactor(&self) -> Redactor {
         self.redactor.clone()

@@ -7,12 +7,20 @@ use std::io::Write;
 use base64::Engine as _;
 use std::sync::Arc;
 
-use clap::Parser;
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::HeaderName;
 use secrecy::SecretString;
 
-use crate::cli::{Cli, Command};
+use crate::assert::Expectations;
+use crate::check::{Check, Request, RetryPolicy};
+use crate::cli::Format;
+use crate::config::{CheckConfig, OutputOptions};
+use crate::consumer::{ApiKey, Consumer};
 use crate::environment::Environment;
 use crate::error::{Error, ExitCode};
+use crate::identity::{self, ClientIdentity};
+use crate::input::Input;
 use crate::sandbox::pki::{Pair, Pki, SERVER_NAMES};
 use crate::sandbox::{self, Handle, Options};
 
@@ -20,7 +28,8 @@ use crate::sandbox::{self, Handle, Options};
 struct Scene<'a> {
     caption: &'a str,
     path: &'a str,
-    flags: &'a [&'a str],
+    /// Attempts, and the wait between them.
+    attempts: (u32, u64),
     client: &'a Pair,
     /// Sends this API key instead of the sandbox's.
     api_key: Option<&'a str>,
@@ -42,7 +51,7 @@ pub fn run(color: bool, out: &mut dyn Write) -> Result<ExitCode, Error> {
         Scene {
             caption: "a healthy check: the API answers 200 with a person's firstName",
             path: sandbox::PERSONS_PATH,
-            flags: &["--attempts", "1"],
+            attempts: (1, 0),
             client,
             api_key: None,
             expected: ExitCode::Healthy,
@@ -50,7 +59,7 @@ pub fn run(color: bool, out: &mut dyn Write) -> Result<ExitCode, Error> {
         Scene {
             caption: "the API fails on its side: 500 with a userMessage (two quick attempts)",
             path: "/fault/error",
-            flags: &["--attempts", "2", "--retry-delay", "200ms"],
+            attempts: (2, 200),
             client,
             api_key: None,
             expected: ExitCode::Unhealthy,
@@ -58,7 +67,7 @@ pub fn run(color: bool, out: &mut dyn Write) -> Result<ExitCode, Error> {
         Scene {
             caption: "an expired client certificate is caught before anything is sent",
             path: sandbox::PERSONS_PATH,
-            flags: &["--attempts", "1"],
+            attempts: (1, 0),
             client: &expired,
             api_key: None,
             expected: ExitCode::Usage,
@@ -66,7 +75,7 @@ pub fn run(color: bool, out: &mut dyn Write) -> Result<ExitCode, Error> {
         Scene {
             caption: "the API gateway refuses a wrong API key: 403 {\"message\":\"Forbidden\"}, not retried",
             path: sandbox::PERSONS_PATH,
-            flags: &["--attempts", "3", "--retry-delay", "200ms"],
+            attempts: (3, 200),
             client,
             api_key: Some("a-key-from-another-environment"),
             expected: ExitCode::Unhealthy,
@@ -117,21 +126,16 @@ fn play(
     color: bool,
     out: &mut dyn Write,
 ) -> Result<ExitCode, Error> {
-    let argv = ["heartbeat", "check"].iter().chain(scene.flags);
-    let Command::Check(args) = Cli::try_parse_from(argv)
-        .map_err(|e| Error::Demo(e.to_string()))?
-        .command
-    else {
-        unreachable!("the demo only builds check commands");
+    let output = OutputOptions {
+        format: Format::Text,
+        junit: None,
+        quiet: false,
+        color,
+        verbose: false,
     };
-    let mut vars = sandbox.environment(scene.path, scene.client);
-    if let Some(key) = scene.api_key {
-        vars.retain(|(name, _)| *name != crate::environment::API_KEY);
-        vars.push((crate::environment::API_KEY, key.to_string()));
-    }
-    let env = Environment::from_pairs(vars);
+    let loaded = scene_config(sandbox, scene).map(|config| (config, None));
     let mut text = Vec::new();
-    let code = match crate::check(&args, &env, color, &mut std::io::sink(), &mut text) {
+    let code = match crate::run_check(loaded, &output, &mut std::io::sink(), &mut text) {
         Ok(code) => code,
         Err(error) => {
             // Writing into a Vec cannot fail.
@@ -141,6 +145,64 @@ fn play(
     };
     Error::output("writing the demo", out.write_all(&text))?;
     Ok(code)
+}
+
+/// Builds a scene's check from plain values, as any caller without flags does, with the same pre-flight
+/// checks `heartbeat check` makes (an expired certificate is refused before anything is sent).
+fn scene_config(sandbox: &Handle, scene: &Scene<'_>) -> Result<CheckConfig, Error> {
+    let vars = sandbox.environment(scene.path, scene.client);
+    let value = |name: &str| {
+        let found = vars
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.clone());
+        Input::Value(SecretString::from(found.unwrap_or_default()))
+    };
+    let identity = ClientIdentity::load(
+        ("MTLS_CERT", &value("MTLS_CERT")),
+        ("MTLS_KEY", &value("MTLS_KEY")),
+    )
+    .map_err(Error::Config)?;
+    if let Some(problem) = identity
+        .facts
+        .validity_problem("MTLS_CERT", SystemTime::now())
+    {
+        return Err(Error::Config(vec![problem]));
+    }
+    let key = scene
+        .api_key
+        .map_or_else(|| sandbox.api_key().to_string(), str::to_string);
+    let url =
+        reqwest::Url::parse(&sandbox.url(scene.path)).map_err(|e| Error::Demo(e.to_string()))?;
+    let check = Check {
+        name: format!("GET {url}"),
+        request: Request::get(url),
+        expectations: Expectations::new(&[200], &[], &[]).map_err(|p| Error::Config(vec![p]))?,
+        retry: RetryPolicy {
+            attempts: scene.attempts.0,
+            delay: Duration::from_millis(scene.attempts.1),
+            ..RetryPolicy::default()
+        },
+        follow_redirects: false,
+        max_body: 10 * 1024 * 1024,
+        max_latency: None,
+        expect_refused: false,
+    };
+    let consumer = Consumer {
+        name: None,
+        api_key: ApiKey::new(HeaderName::from_static("x-api-key"), &key),
+        request_id_header: HeaderName::from_static("x-request-id"),
+        identity: Some(Arc::new(identity)),
+        roots: identity::root_store("SERVICE_CA_CERT", &[sandbox.pki().ca_cert_der().clone()])
+            .map_err(|p| Error::Config(vec![p]))?,
+        proxy: None,
+    };
+    Ok(CheckConfig::new(
+        check,
+        consumer,
+        vec![SecretString::from(key)],
+        30,
+    ))
 }
 
 /// The suite the demo runs against the sandbox's consumer profiles.

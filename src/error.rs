@@ -55,14 +55,15 @@ impl ExitCode {
 macro_rules! exit_codes_text {
     () => {
         "Exit codes:
-  0  healthy: the API answered as expected
-  1  unhealthy: the API answered, but not as expected (status, assertion, redirect, body too large)
-  2  invalid usage or configuration: nothing was sent
-  3  no answer: DNS failure, connection refused or reset, timeout
-  4  TLS failure: server certificate not trusted or invalid, or our client certificate refused
-  5  a door that must stay locked was open (suite: an expect = \"refused\" check got a 2xx or 3xx)
-  70 internal error (a bug): one line, no secret; please report it
-  130, 143 stopped by SIGINT or SIGTERM: what finished is still reported"
+  0    healthy: the API answered as expected
+  1    unhealthy: the API answered, but not as expected (status, assertion, redirect, body too large)
+  2    invalid usage or configuration: nothing was sent
+  3    no answer: DNS failure, connection refused or reset, timeout, or the proxy refused or unreachable
+  4    TLS failure: server certificate not trusted or invalid, or our client certificate refused
+  5    a door that must stay locked was open (suite: an expect = \"refused\" check got a 2xx or 3xx)
+  70   internal error (a bug): one line, no secret; please report it
+  130  stopped by SIGINT (Ctrl-C): what finished is still reported
+  143  stopped by SIGTERM (a cancelled job, a pod being stopped): what finished is still reported"
     };
 }
 
@@ -115,6 +116,9 @@ pub enum Error {
     Usage(String),
     #[error("the demo did not behave as expected: {0}")]
     Demo(String),
+    /// The sandbox could not start (its PKI, its TLS setup, its port): not a usage error.
+    #[error("the sandbox could not start: {0}")]
+    Startup(String),
 }
 
 fn list(problems: &[Problem]) -> String {
@@ -129,7 +133,7 @@ impl Error {
             Self::Config(_) | Self::Usage(_) | Self::Write { .. } | Self::Io { .. } => {
                 ExitCode::Usage
             }
-            Self::Demo(_) => ExitCode::Unhealthy,
+            Self::Demo(_) | Self::Startup(_) => ExitCode::Unhealthy,
         }
     }
 

@@ -129,8 +129,25 @@ pub fn check(
     stderr: &mut dyn Write,
 ) -> Result<ExitCode, Error> {
     let output = config::OutputOptions::from_args(args, color);
-    let config = match CheckConfig::load(args, env) {
-        Ok(config) => config,
+    let loaded = CheckConfig::load(args, env).and_then(|config| {
+        let url = &config.check.request.url;
+        let host = url.host_str().unwrap_or("the API").to_string();
+        let notifier = notify::Notifier::load(&args.notify, env, &host).map_err(Error::Config)?;
+        Ok((config, notifier))
+    });
+    run_check(loaded, &output, stdout, stderr)
+}
+
+/// Runs a loaded check (however it was built: flags and environment, or the demo) and reports it; a load
+/// that failed is reported as the configuration error it is, in JSON and JUnit too.
+pub fn run_check(
+    loaded: Result<(CheckConfig, Option<notify::Notifier>), Error>,
+    output: &config::OutputOptions,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<ExitCode, Error> {
+    let (config, notifier) = match loaded {
+        Ok(loaded) => loaded,
         Err(error) => {
             // Best effort: the configuration error itself is what the user must see.
             if let Some(path) = &output.junit {
@@ -143,14 +160,6 @@ pub fn check(
             return Err(error);
         }
     };
-    let host = config
-        .check
-        .request
-        .url
-        .host_str()
-        .unwrap_or("the API")
-        .to_string();
-    let notifier = notify::Notifier::load(&args.notify, env, &host).map_err(Error::Config)?;
     let junit = junit::open(output.junit.as_ref())?;
     let text = TextReport::new(output.color, output.quiet).verbose(output.verbose);
     let ignore_pipe = |result| Error::output("writing output", result);

@@ -4,6 +4,7 @@
 mod common;
 
 use std::io::Write as _;
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use common::hostile::{self, Hostile, behaviour};
@@ -57,7 +58,8 @@ fn completions_are_valid_scripts_and_the_man_page_is_roff() {
         "EXIT STATUS",
         "SERVICE_URL",
         "HTTPS_PROXY",
-        "130, 143",
+        "130",
+        "143",
     ] {
         assert!(man.contains(section), "{section} missing from the man page");
     }
@@ -190,5 +192,54 @@ fn colour_follows_no_color_clicolor_force_and_the_flag_for_clap_too() {
     assert!(
         always.contains('\u{1b}') && !never.contains('\u{1b}'),
         "{always:?} / {never:?}"
+    );
+}
+
+#[test]
+fn the_exit_code_table_in_help_and_the_readme_agree() {
+    let (_, help, _) = output(&["--help"], &[]);
+    let codes = |lines: Vec<&str>| -> Vec<String> {
+        let mut found: Vec<String> = lines
+            .iter()
+            .flat_map(|line| {
+                line.split(',')
+                    .map(str::trim)
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .filter(|code| !code.is_empty() && code.chars().all(|c| c.is_ascii_digit()))
+            .collect();
+        found.sort();
+        found
+    };
+    let help_table = help
+        .split("Exit codes:")
+        .nth(1)
+        .expect("an exit-code table in --help");
+    let from_help = codes(
+        help_table
+            .lines()
+            .filter_map(|l| l.trim().split("  ").next())
+            .collect(),
+    );
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = readme
+        .split("### Exit codes")
+        .nth(1)
+        .unwrap()
+        .split("\n\n")
+        .find(|b| b.contains("| code |"))
+        .unwrap();
+    let from_readme = codes(
+        section
+            .lines()
+            .filter_map(|l| l.split('|').nth(1))
+            .collect(),
+    );
+    assert_eq!(from_help, from_readme);
+    assert!(
+        from_help.contains(&"130".to_string()) && from_help.contains(&"5".to_string()),
+        "{from_help:?}"
     );
 }

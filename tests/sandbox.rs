@@ -400,3 +400,19 @@ fn the_demo_shows_a_green_and_three_red_checks_and_exits_0() {
     );
     assert!(!stdout.contains('\u{1b}'), "no colour when not a terminal");
 }
+
+#[test]
+fn a_sandbox_that_cannot_listen_is_a_startup_failure_not_a_usage_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let output = heartbeat()
+        .args(["sandbox", "--port", &port])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the sandbox could not start: listening on 127.0.0.1:"),
+        "{stderr}"
+    );
+}

@@ -70,7 +70,7 @@ pub fn command(args: &SandboxArgs) -> Result<ExitCode, Error> {
 fn load_pki(args: &SandboxArgs, names: &[&str]) -> Result<Pki, Error> {
     let (Some(cert), Some(key)) = (&args.ca_cert, &args.ca_key) else {
         return Pki::generate(names)
-            .map_err(|e| Error::Usage(format!("generating the sandbox PKI failed: {e}")));
+            .map_err(|e| Error::Startup(format!("generating its PKI failed: {e}")));
     };
     let read = |path: &Path| {
         std::fs::read_to_string(path)

@@ -69,6 +69,11 @@ impl Handle {
         self.shared.connections()
     }
 
+    /// Returns the `heartbeat` consumer's API key.
+    pub fn api_key(&self) -> &str {
+        self.api_key.expose_secret()
+    }
+
     /// Counts the TLS handshakes that resumed a session.
     pub fn resumed_handshakes(&self) -> usize {
         self.shared.resumed_handshakes()
@@ -133,7 +138,7 @@ fn profile_environment(
         };
         let pair = pki
             .issue_client(name, -1, 365)
-            .map_err(|e| Error::Usage(format!("issuing the {name} certificate failed: {e}")))?;
+            .map_err(|e| Error::Startup(format!("issuing the {name} certificate failed: {e}")))?;
         vars.push((format!("{prefix}_API_KEY"), key.expose_secret().to_string()));
         vars.push((format!("{prefix}_CERT"), b64(&pair.cert_pem)));
         vars.push((format!("{prefix}_KEY"), b64(&pair.key_pem)));

@@ -143,7 +143,7 @@ impl Sandbox {
         let config = server_config(&options.pki)?;
         let listener = TcpListener::bind(options.addr)
             .await
-            .map_err(|e| Error::io(format!("listening on {}", options.addr), e))?;
+            .map_err(|e| Error::Startup(format!("listening on {}: {e}", options.addr)))?;
         let shared = Arc::new(Shared {
             routes: Routes::new(options.api_keys(), options.consumers.clone()),
             records: Mutex::new(Vec::new()),
@@ -187,7 +187,7 @@ impl Sandbox {
 }
 
 fn server_config(pki: &Pki) -> Result<rustls::ServerConfig, Error> {
-    let tls_error = |what: &str| Error::Usage(format!("the sandbox's {what} is not usable"));
+    let tls_error = |what: &str| Error::Startup(format!("its {what} is not usable"));
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = verifier::ClientVerifier::new(pki.ca_cert_der().clone(), Arc::clone(&provider))
         .map_err(|_| tls_error("CA certificate"))?;
