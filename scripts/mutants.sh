@@ -43,7 +43,7 @@ mutant content-length-cap src/answer.rs "--max-body refuses a declared length at
 mutant retry-after-cap src/probe.rs "a server cannot stall the job" \
   's/None if server_asked \&\& wait > MAX_RETRY_AFTER =>/None if false =>/'
 mutant no-color src/environment.rs "NO_COLOR turns colour off" \
-  's/\&\& !self.vars.contains_key("NO_COLOR")/\&\& true/'
+  's/let refused = self.vars.get("NO_COLOR").is_some_and(|v| !v.is_empty());/let refused = false;/'
 mutant reused-connections src/consumer.rs "every attempt is a fresh connection" \
   's/.pool_max_idle_per_host(0)/.pool_max_idle_per_host(8)/'
 mutant resumed-sessions src/identity.rs "every attempt is a full handshake" \
