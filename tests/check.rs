@@ -814,11 +814,12 @@ fn help_lists_the_exit_codes_and_version_names_the_target() {
     let help = heartbeat().args(["check", "--help"]).assert().code(0);
     let text = String::from_utf8(help.get_output().stdout.clone()).unwrap();
     for line in [
-        "0  healthy",
-        "1  unhealthy",
-        "2  invalid usage",
-        "3  no answer",
-        "4  TLS failure",
+        "0    healthy",
+        "1    unhealthy",
+        "2    invalid usage",
+        "3    no answer",
+        "4    TLS failure",
+        "130  stopped by SIGINT",
         "MTLS_CERT",
     ] {
         assert!(text.contains(line), "{line} missing from help");
