@@ -224,7 +224,7 @@ Consumers (default; --consumers FILE reads authorisation.consumers.<cn>.include 
 Routes:
   GET  /v1/persons/{id}, /v1/persons/{id}/name, /v1/persons?first_name=NAME;  POST /v1/visit
   /fault/forbidden, /fault/gateway-timeout, /fault/bad-gateway, /fault/error, /fault/slow?delay=2s,
-  /fault/flap?failures=N&id=X, /fault/no-first-name, /fault/html, /fault/large?bytes=N,
+  /fault/flap?failures=N&id=X, /fault/no-first-name, /fault/html, /fault/large?bytes=N, /fault/stream?bytes=N,
   /fault/redirect?to=URL, /fault/reset, /fault/echo-key, /fault/status?code=N&retry_after=S
 
 Exit codes: 0 stopped cleanly (Ctrl-C, SIGTERM); 1 could not start (port in use, unusable CA); 2 bad flags.

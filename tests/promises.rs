@@ -177,3 +177,25 @@ fn bound_not_listening() -> (std::os::fd::OwnedFd, u16) {
         (owned, u16::from_be(bound.sin_port))
     }
 }
+
+#[test]
+fn the_streaming_cap_stops_a_body_without_content_length() {
+    let sandbox = sandbox();
+    let run = check(
+        &vars(&sandbox, "/fault/stream?bytes=200000"),
+        &["--attempts", "1", "--max-body", "64KiB"],
+    );
+    assert_eq!(
+        (run.code, class(&run).as_str()),
+        (1, "body_too_large"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.json()["status"], 200);
+    // Without the cap it would be read whole and judged healthy.
+    let whole = check(
+        &vars(&sandbox, "/fault/stream?bytes=200000"),
+        &["--attempts", "1"],
+    );
+    assert_eq!(whole.code, 0, "{}", whole.stderr);
+}

@@ -30,6 +30,8 @@ pub enum Reply {
         headers: Vec<(&'static str, String)>,
         body: Vec<u8>,
     },
+    /// Send the body in chunks, without Content-Length (chunked transfer encoding).
+    Streamed { status: u16, chunks: Vec<Vec<u8>> },
     /// Wait, then send the inner reply.
     Later(Duration, Box<Reply>),
     /// Close the connection without an answer.
@@ -113,6 +115,11 @@ impl Routes {
                 content_type: "text/html",
                 headers: Vec::new(),
                 body: b"<html><body><h1>Maintenance</h1><p>firstName search is unavailable.</p></body></html>".to_vec(),
+            },
+            "stream" => match q("bytes").map(str::parse::<usize>) {
+                None => streamed(LARGE_DEFAULT),
+                Some(Ok(bytes)) if bytes <= LARGE_MAX => streamed(bytes),
+                Some(_) => error(400, &format!("bytes must be a whole number up to {LARGE_MAX}"), "bounded"),
             },
             "large" => match q("bytes").map(str::parse::<usize>) {
                 None => large(LARGE_DEFAULT),
@@ -210,14 +217,30 @@ fn status(code: u16, retry_after: Option<&str>) -> Reply {
 }
 
 fn large(bytes: usize) -> Reply {
-    let mut body = br#"{"data":[{"firstName":"Ada"}],"padding":""#.to_vec();
-    body.resize(body.len() + bytes, b'x');
-    body.extend_from_slice(b"\"}");
     Reply::Answer {
         status: 200,
         content_type: "application/json",
         headers: Vec::new(),
-        body,
+        body: large_body(bytes),
+    }
+}
+
+/// JSON with a person and padding, larger than `bytes`.
+fn large_body(bytes: usize) -> Vec<u8> {
+    let mut body = br#"{"data":[{"firstName":"Ada"}],"padding":""#.to_vec();
+    body.resize(body.len() + bytes, b'x');
+    body.extend_from_slice(b"\"}");
+    body
+}
+
+/// The large answer in 64 KiB chunks, without Content-Length: only a streaming cap can stop it.
+fn streamed(bytes: usize) -> Reply {
+    Reply::Streamed {
+        status: 200,
+        chunks: large_body(bytes)
+            .chunks(64 * 1024)
+            .map(<[u8]>::to_vec)
+            .collect(),
     }
 }
 
@@ -268,6 +291,7 @@ mod tests {
         match reply {
             Reply::Answer { status, .. } => *status,
             Reply::Later(_, inner) => status_of(inner),
+            Reply::Streamed { status, .. } => *status,
             Reply::Reset => 0,
         }
     }

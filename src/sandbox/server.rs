@@ -5,7 +5,9 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use http_body_util::Full;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt as _, Full, StreamBody};
+use hyper::body::Frame;
 use hyper::body::{Bytes, Incoming};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -274,7 +276,7 @@ async fn handle(
     request: hyper::Request<Incoming>,
     shared: Arc<Shared>,
     peer: Arc<Peer>,
-) -> Result<hyper::Response<Full<Bytes>>, Reset> {
+) -> Result<hyper::Response<Body>, Reset> {
     let header = |name| {
         request
             .headers()
@@ -310,20 +312,35 @@ fn query_pairs(uri: &hyper::Uri) -> std::collections::HashMap<String, String> {
         .unwrap_or_default()
 }
 
+/// The body of an answer: whole (with Content-Length) or streamed in chunks (without).
+type Body = BoxBody<Bytes, std::convert::Infallible>;
+
 /// Waits out delays, then builds the answer; status 0 stands for a reset.
-async fn carry_out(mut reply: Reply) -> (u16, Result<hyper::Response<Full<Bytes>>, Reset>) {
+async fn carry_out(mut reply: Reply) -> (u16, Result<hyper::Response<Body>, Reset>) {
     while let Reply::Later(delay, inner) = reply {
         tokio::time::sleep(delay).await;
         reply = *inner;
     }
-    let Reply::Answer {
-        status,
-        content_type,
-        headers,
-        body,
-    } = reply
-    else {
-        return (0, Err(Reset));
+    let (status, content_type, headers, body) = match reply {
+        Reply::Answer {
+            status,
+            content_type,
+            headers,
+            body,
+        } => (
+            status,
+            content_type,
+            headers,
+            Full::new(Bytes::from(body)).boxed(),
+        ),
+        Reply::Streamed { status, chunks } => {
+            let frames = chunks
+                .into_iter()
+                .map(|chunk| Ok(Frame::data(Bytes::from(chunk))));
+            let stream = StreamBody::new(futures_util::stream::iter(frames));
+            (status, "application/json", Vec::new(), stream.boxed())
+        }
+        _ => return (0, Err(Reset)),
     };
     // As API Gateway does, every answer carries the gateway's request id.
     let mut builder = hyper::Response::builder()
@@ -333,10 +350,5 @@ async fn carry_out(mut reply: Reply) -> (u16, Result<hyper::Response<Full<Bytes>
     for (name, value) in headers {
         builder = builder.header(name, value);
     }
-    (
-        status,
-        builder
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|_| Reset),
-    )
+    (status, builder.body(body).map_err(|_| Reset))
 }
