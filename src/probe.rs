@@ -103,20 +103,35 @@ pub async fn run(
             None => break,
         }
     }
+    result(
+        check,
+        caller.consumer,
+        caller.redactor,
+        attempts,
+        started.elapsed(),
+        stopped,
+    )
+}
+
+/// Gathers what one run of a check found into its result.
+fn result(
+    check: &Check,
+    consumer: &Consumer,
+    redactor: &Redactor,
+    attempts: Vec<Attempt>,
+    elapsed: Duration,
+    stopped: Option<String>,
+) -> CheckResult {
     let now = std::time::SystemTime::now();
     CheckResult {
         name: check.name.clone(),
-        consumer: caller.consumer.name.clone(),
+        consumer: consumer.name.clone(),
         method: check.request.method.to_string(),
-        url: crate::redact::display_url(caller.redactor, &check.request.url),
+        url: crate::redact::display_url(redactor, &check.request.url),
         attempts,
         max_attempts: check.retry.attempts,
-        elapsed: started.elapsed(),
-        cert_days_left: caller
-            .consumer
-            .identity
-            .as_ref()
-            .map(|i| i.facts.days_left(now)),
+        elapsed,
+        cert_days_left: consumer.identity.as_ref().map(|i| i.facts.days_left(now)),
         stopped,
     }
 }
@@ -143,18 +158,8 @@ pub fn interrupted(
             format!("interrupted by {}", signal.name()),
         )),
     });
-    let now = std::time::SystemTime::now();
-    CheckResult {
-        name: check.name.clone(),
-        consumer: consumer.name.clone(),
-        method: check.request.method.to_string(),
-        url: crate::redact::display_url(redactor, &check.request.url),
-        attempts,
-        max_attempts: check.retry.attempts,
-        elapsed,
-        cert_days_left: consumer.identity.as_ref().map(|i| i.facts.days_left(now)),
-        stopped: Some(format!("stopped by {}", signal.name())),
-    }
+    let stopped = Some(format!("stopped by {}", signal.name()));
+    result(check, consumer, redactor, attempts, elapsed, stopped)
 }
 
 /// Decides how long to wait before the next attempt: `Ok(None)` when done, `Err` when retrying must stop early.
