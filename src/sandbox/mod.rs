@@ -3,7 +3,9 @@
 
 mod command;
 pub mod consumers;
+mod faults;
 pub mod pki;
+mod reply;
 pub mod routes;
 mod server;
 mod verifier;

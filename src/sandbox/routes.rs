@@ -1,16 +1,16 @@
 //! What the sandbox answers, as the real Integration API does: the API gateway in front (API key, its own
 //! refusal shape, a request id on every answer), then the application (consumers authorised by certificate CN
-//! against path allow-lists, the persons routes, its error shape), plus fault routes for every failure the
-//! probe classifies. Pure: a request in, a `Reply` out; the server carries it out.
+//! against path allow-lists, the persons routes, its error shape); `/fault/…` goes to the fault routes.
+//! Pure: a request in, a `Reply` out; the server carries it out.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 use super::consumers::{Access, Consumers};
+use super::faults::Faults;
+use super::reply::{Reply, error, gateway, json_reply, person, persons};
 
 /// The parts of a request the routes look at.
 pub struct Request<'a> {
@@ -21,36 +21,12 @@ pub struct Request<'a> {
     pub consumer: Option<&'a str>,
 }
 
-/// What to send back.
-#[derive(Debug)]
-pub enum Reply {
-    Answer {
-        status: u16,
-        content_type: &'static str,
-        headers: Vec<(&'static str, String)>,
-        body: Vec<u8>,
-    },
-    /// Send the body in chunks, without Content-Length (chunked transfer encoding).
-    Streamed { status: u16, chunks: Vec<Vec<u8>> },
-    /// Wait, then send the inner reply.
-    Later(Duration, Box<Reply>),
-    /// Close the connection without an answer.
-    Reset,
-}
-
 /// Route state that lives as long as the sandbox.
 pub struct Routes {
     api_keys: Vec<SecretString>,
     consumers: Consumers,
-    flaps: Mutex<HashMap<String, u32>>,
+    faults: Faults,
 }
-
-/// The body size `/fault/large` sends unless told otherwise: just over the probe's default 10 MiB cap.
-const LARGE_DEFAULT: usize = 11 * 1024 * 1024;
-/// The most `/fault/large` sends, so no request can exhaust the sandbox's memory.
-const LARGE_MAX: usize = 64 * 1024 * 1024;
-/// The longest `/fault/slow` waits, so no request can hold the sandbox for ever.
-const SLOW_MAX: Duration = Duration::from_secs(120);
 
 impl Routes {
     /// Builds the routes: the API keys the gateway accepts, and the consumers the application knows.
@@ -58,7 +34,7 @@ impl Routes {
         Self {
             api_keys,
             consumers,
-            flaps: Mutex::new(HashMap::new()),
+            faults: Faults::default(),
         }
     }
 
@@ -69,7 +45,7 @@ impl Routes {
             return gateway(403, "Forbidden", Some("ForbiddenException"));
         }
         if let Some(fault) = request.path.strip_prefix("/fault/") {
-            return self.fault(fault, request);
+            return self.faults.reply(fault, &request.query, request.api_key);
         }
         if self.consumers.access(request.consumer, request.path) == Access::Refused {
             let who = request.consumer.unwrap_or("an unnamed consumer");
@@ -94,162 +70,6 @@ impl Routes {
             ),
             _ => error(404, "No such resource", "unknown path"),
         }
-    }
-
-    /// The fault routes: sandbox machinery behind the gateway, outside the consumers' allow-lists.
-    fn fault(&self, fault: &str, request: &Request<'_>) -> Reply {
-        let q = |name: &str| request.query.get(name).map(String::as_str);
-        match fault {
-            "forbidden" => error(403, "Forbidden: this consumer may not use this endpoint", "consumer not allowed"),
-            "gateway-timeout" => gateway(504, "Endpoint request timed out", None),
-            "bad-gateway" => gateway(502, "Internal server error", None),
-            "error" => error(500, "The persons service is unavailable", "upstream NOMIS timed out"),
-            "slow" => match bounded_duration(q("delay")) {
-                Ok(delay) => Reply::Later(delay, Box::new(person("A8451DY"))),
-                Err(reply) => reply,
-            },
-            "flap" => self.flap(q("id").unwrap_or("default"), q("failures").and_then(|n| n.parse().ok()).unwrap_or(2)),
-            "no-first-name" => json_reply(200, json!({"data": [{"lastName": "Lovelace"}], "pagination": pagination(1)})),
-            "html" => Reply::Answer {
-                status: 200,
-                content_type: "text/html",
-                headers: Vec::new(),
-                body: b"<html><body><h1>Maintenance</h1><p>firstName search is unavailable.</p></body></html>".to_vec(),
-            },
-            "stream" => match q("bytes").map(str::parse::<usize>) {
-                None => streamed(LARGE_DEFAULT),
-                Some(Ok(bytes)) if bytes <= LARGE_MAX => streamed(bytes),
-                Some(_) => error(400, &format!("bytes must be a whole number up to {LARGE_MAX}"), "bounded"),
-            },
-            "large" => match q("bytes").map(str::parse::<usize>) {
-                None => large(LARGE_DEFAULT),
-                Some(Ok(bytes)) if bytes <= LARGE_MAX => large(bytes),
-                Some(_) => error(400, &format!("bytes must be a whole number up to {LARGE_MAX}"), "bounded"),
-            },
-            "redirect" => Reply::Answer {
-                status: 302,
-                content_type: "text/plain",
-                headers: vec![("location", q("to").unwrap_or("/v1/persons/A8451DY").to_string())],
-                body: Vec::new(),
-            },
-            "reset" => Reply::Reset,
-            "echo-key" => error(500, &format!("rejected request with key {}", request.api_key.unwrap_or_default()), "echoes the key"),
-            "status" => status(q("code").and_then(|c| c.parse().ok()).filter(|c| (100..=599).contains(c)).unwrap_or(503), q("retry_after")),
-            _ => error(404, "No such resource", "unknown path"),
-        }
-    }
-
-    fn flap(&self, id: &str, failures: u32) -> Reply {
-        let mut flaps = self.flaps.lock().unwrap_or_else(|e| e.into_inner());
-        let seen = flaps.entry(id.to_string()).or_insert(0);
-        *seen = seen.saturating_add(1);
-        if *seen <= failures {
-            error(500, "Temporarily unavailable, try again", "flapping")
-        } else {
-            person("A8451DY")
-        }
-    }
-}
-
-/// Reads `/fault/slow`'s delay, at most `SLOW_MAX`; a 400 names the limit otherwise.
-fn bounded_duration(text: Option<&str>) -> Result<Duration, Reply> {
-    let Some(text) = text else {
-        return Ok(Duration::from_secs(5));
-    };
-    match crate::duration::parse(text) {
-        Ok(delay) if delay <= SLOW_MAX => Ok(delay),
-        _ => Err(error(
-            400,
-            &format!("delay must be a duration up to {}s", SLOW_MAX.as_secs()),
-            "bounded",
-        )),
-    }
-}
-
-/// A refusal or failure made by the API gateway itself: `{"message": …}`, never the application's shape.
-fn gateway(status: u16, message: &str, error_type: Option<&str>) -> Reply {
-    let mut reply = json_reply(status, json!({ "message": message }));
-    if let (Reply::Answer { headers, .. }, Some(kind)) = (&mut reply, error_type) {
-        headers.push(("x-amzn-errortype", kind.to_string()));
-    }
-    reply
-}
-
-/// A person record as `GET /v1/persons/{hmppsId}` returns it: `firstName` nested in each source's record.
-fn person(id: &str) -> Reply {
-    let record = json!({"firstName": "Ada", "lastName": "Lovelace", "dateOfBirth": "1815-12-10",
-        "identifiers": {"nomisNumber": id}});
-    json_reply(
-        200,
-        json!({"data": {"prisonerOffenderSearch": record, "probationOffenderSearch": record}}),
-    )
-}
-
-fn persons(first_name: &str) -> Reply {
-    json_reply(
-        200,
-        json!({
-            "data": [{"firstName": first_name, "lastName": "Lovelace", "dateOfBirth": "1815-12-10"}],
-            "pagination": pagination(1),
-        }),
-    )
-}
-
-fn pagination(count: u32) -> serde_json::Value {
-    json!({"isLastPage": true, "count": count, "page": 1, "totalCount": count, "totalPages": 1, "resultsPerPage": 10})
-}
-
-/// The Integration API's error shape.
-fn error(status: u16, user_message: &str, developer_message: &str) -> Reply {
-    json_reply(
-        status,
-        json!({"status": status, "errorCode": null, "userMessage": user_message,
-            "developerMessage": developer_message, "moreInfo": null}),
-    )
-}
-
-fn status(code: u16, retry_after: Option<&str>) -> Reply {
-    let mut reply = error(code, "Service busy", "status on request");
-    if let (Reply::Answer { headers, .. }, Some(seconds)) = (&mut reply, retry_after) {
-        headers.push(("retry-after", seconds.to_string()));
-    }
-    reply
-}
-
-fn large(bytes: usize) -> Reply {
-    Reply::Answer {
-        status: 200,
-        content_type: "application/json",
-        headers: Vec::new(),
-        body: large_body(bytes),
-    }
-}
-
-/// JSON with a person and padding, larger than `bytes`.
-fn large_body(bytes: usize) -> Vec<u8> {
-    let mut body = br#"{"data":[{"firstName":"Ada"}],"padding":""#.to_vec();
-    body.resize(body.len() + bytes, b'x');
-    body.extend_from_slice(b"\"}");
-    body
-}
-
-/// The large answer in 64 KiB chunks, without Content-Length: only a streaming cap can stop it.
-fn streamed(bytes: usize) -> Reply {
-    Reply::Streamed {
-        status: 200,
-        chunks: large_body(bytes)
-            .chunks(64 * 1024)
-            .map(<[u8]>::to_vec)
-            .collect(),
-    }
-}
-
-fn json_reply(status: u16, value: serde_json::Value) -> Reply {
-    Reply::Answer {
-        status,
-        content_type: "application/json",
-        headers: Vec::new(),
-        body: value.to_string().into_bytes(),
     }
 }
 

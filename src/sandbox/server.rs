@@ -19,7 +19,8 @@ use tokio_rustls::TlsAcceptor;
 
 use super::consumers::{Consumers, PROFILES};
 use super::pki::Pki;
-use super::routes::{self, Reply, Routes};
+use super::reply::Reply;
+use super::routes::{self, Routes};
 use super::verifier;
 use crate::error::Error;
 
