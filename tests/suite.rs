@@ -384,3 +384,30 @@ fn the_example_file_plans_against_the_sandbox() {
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     assert_eq!(ran.json()["passed"], 8);
 }
+
+#[test]
+fn service_ca_cert_means_to_a_suite_what_it_means_to_check() {
+    let sandbox = sandbox();
+    let text = CONSUMERS.replace("ca_cert = \"${SERVICE_CA_CERT}\"\n", "")
+        + &check_block(
+            "name",
+            "limited",
+            "/v1/persons/A8451DY/name",
+            "attempts = 1",
+        );
+    let env = suite_env(&sandbox);
+    // A file without ca_cert trusts SERVICE_CA_CERT from the environment, as `check` does.
+    let trusted = run_suite(&text, &env, &[]);
+    assert_eq!(trusted.code, 0, "{}", trusted.stderr);
+    // The other side: without it the sandbox's private CA is not trusted, and that is a TLS failure.
+    let without: Vec<_> = env
+        .into_iter()
+        .filter(|(k, _)| k != "SERVICE_CA_CERT")
+        .collect();
+    let untrusted = run_suite(&text, &without, &[]);
+    assert_eq!(untrusted.code, 4, "{}", untrusted.stderr);
+    assert_eq!(
+        untrusted.json()["checks"][0]["class"],
+        "server_certificate_invalid"
+    );
+}

@@ -13,7 +13,7 @@ use toml::de::DeTable;
 use super::file::Reader;
 use super::plan::{CONSUMER_KEYS, Overrides};
 use crate::consumer::{ApiKey, Consumer};
-use crate::environment::{Environment, SERVICE_URL};
+use crate::environment::{Environment, SERVICE_CA_CERT, SERVICE_URL};
 use crate::identity::{self, ClientIdentity};
 use crate::input::{self, Input};
 
@@ -39,11 +39,13 @@ pub(super) fn base_url(
     }
 }
 
-/// The built-in roots plus `ca_cert` (a `${NAME}` reference, PEM, base64 of PEM or a path), or `--ca-cert`.
+/// The built-in roots plus, first found: `--ca-cert`, the file's `ca_cert` (a `${NAME}` reference, PEM,
+/// base64 of PEM or a path), or `SERVICE_CA_CERT` from the environment, which means what it means to `check`.
 pub(super) fn roots(
     reader: &mut Reader<'_>,
     root: &DeTable<'_>,
     overrides: &Overrides,
+    env: &Environment,
 ) -> Option<rustls::RootCertStore> {
     let (name, input) = match (&overrides.ca_cert, root.get("ca_cert")) {
         (Some(path), _) => ("--ca-cert".to_string(), Input::File(path.clone())),
@@ -54,7 +56,13 @@ pub(super) fn roots(
                 Input::Value(SecretString::from(text)),
             )
         }
-        (None, None) => return identity::root_store("ca_cert", &[]).ok(),
+        (None, None) => match env.get(SERVICE_CA_CERT) {
+            Some(value) => (
+                SERVICE_CA_CERT.to_string(),
+                Input::Value(SecretString::from(value.to_string())),
+            ),
+            None => return identity::root_store("ca_cert", &[]).ok(),
+        },
     };
     let result = input::read_certificates(&name, &input)
         .and_then(|certs| identity::root_store(&name, &certs));

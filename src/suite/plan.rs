@@ -100,7 +100,7 @@ pub fn plan(
     default_keys.push("concurrency");
     reader.known_keys(defaults, &default_keys, "[defaults]");
     let base = consumers::base_url(&mut reader, root, env);
-    let roots = consumers::roots(&mut reader, root, overrides);
+    let roots = consumers::roots(&mut reader, root, overrides, env);
     let (consumers, names, mut secrets) =
         consumers::consumers(&mut reader, root, roots.as_ref(), base.as_ref(), env);
     let checks = checks::checks(&mut reader, root, defaults, &names, base.as_ref());
