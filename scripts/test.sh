@@ -49,11 +49,29 @@ HEARTBEAT_SKIP_LOG=$(mktemp)
 export HEARTBEAT_SKIP_LOG
 trap 'rm -f "$log" "$HEARTBEAT_SKIP_LOG"' EXIT
 
-cargo fmt --check
-cargo clippy --all-targets -- -D warnings
-cargo test 2>&1 | tee -a "$log"
-pytest -q -rs orb/tests scripts/tests 2>&1 | tee -a "$log"
-bats --tap orb/tests scripts/tests 2>&1 | tee -a "$log"
+# Every stage runs even when one before it failed, so the closing line always comes; the failing stages are
+# named there and make the exit code non-zero. Arguments pick stages for a quick loop (README, Contributing):
+# fmt, clippy, rust, python, bats; none means all, as CI runs it.
+stages=("$@")
+[ "${#stages[@]}" -gt 0 ] || stages=(fmt clippy rust python bats)
+for stage in "${stages[@]}"; do
+  case "$stage" in
+    fmt | clippy | rust | python | bats) ;;
+    *) echo "scripts/test.sh: unknown stage '$stage' (fmt, clippy, rust, python, bats)" >&2; exit 2 ;;
+  esac
+done
+failed_stages=()
+logged() { "$@" 2>&1 | tee -a "$log"; }
+for stage in "${stages[@]}"; do
+  case "$stage" in
+    fmt) command=(cargo fmt --check) ;;
+    clippy) command=(cargo clippy --all-targets -- -D warnings) ;;
+    rust) command=(logged cargo test) ;;
+    python) command=(logged pytest -q -rs orb/tests scripts/tests) ;;
+    bats) command=(logged bats --tap orb/tests scripts/tests) ;;
+  esac
+  "${command[@]}" || failed_stages+=("$stage")
+done
 
 # One closing line for the whole run, summed over cargo's, pytest's and bats' own reports; a Rust test that
 # skipped passed in cargo's count, so it moves to the skipped column. Every skip is listed with its reason.
@@ -73,5 +91,13 @@ awk -v rust_skipped="$(wc -l <"$HEARTBEAT_SKIP_LOG")" '
   }
   /^ok [0-9]/ { if ($0 ~ / # skip/) skipped++; else passed++ }
   /^not ok [0-9]/ { failed++ }
-  END { printf "%d passed, %d failed, %d skipped\n", passed - rust_skipped, failed, skipped + rust_skipped }
-' "$log"
+  END {
+    # A stage that failed without a test report of its own (fmt, clippy, a test binary that did not build)
+    # counts as one failure, so the line never reads "0 failed" on a failed run.
+    if (stages != "" && failed == 0) failed = split(stages, s, " ")
+    printf "%d passed, %d failed, %d skipped", passed - rust_skipped, failed, skipped + rust_skipped
+    if (stages != "") printf " (failed stages: %s)", stages
+    printf "\n"
+  }
+' stages="${failed_stages[*]}" "$log"
+[ "${#failed_stages[@]}" -eq 0 ]

@@ -62,6 +62,15 @@ def test_the_workflows_match_the_workflow_schema(tmp_path):
     assert subprocess.run([str(node_tool("action-validator")), str(broken)], capture_output=True).returncode != 0
 
 
+def test_third_party_actions_in_every_workflow_are_pinned_by_sha():
+    for workflow in workflows():
+        jobs = yaml.safe_load(workflow.read_text())["jobs"].values()
+        for ref in [step["uses"] for job in jobs for step in job.get("steps", []) if "uses" in step]:
+            if ref == "./" or ref.startswith("ministryofjustice/heartbeat@"):
+                continue  # ours: by the major tag that each verified release moves, or a SHA
+            assert re.fullmatch(r"[\w-]+/[\w-]+@[0-9a-f]{40}", ref), f"{workflow.name}: {ref} is not pinned by commit SHA"
+
+
 def test_the_self_test_runs_the_action_from_its_own_checkout_with_pinned_actions():
     workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "self-test.yml").read_text())
     steps = [step for job in workflow["jobs"].values() for step in job["steps"]]
