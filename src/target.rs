@@ -29,6 +29,14 @@ pub fn url(flag: Option<&str>, env: &Environment) -> Result<Url, Problem> {
             })?,
         ),
     };
+    https_url(name, text)
+}
+
+/// Checks a URL a consumer's credentials may be sent to, for `check` and every suite URL alike: a sane length,
+/// https, a host that is really there (`https:///path` would make `path` the host), no user name or password
+/// (heartbeat's credentials are the key and the certificate; a password in a URL would travel as Basic auth),
+/// and DNS name limits.
+pub fn https_url(name: &str, text: &str) -> Result<Url, Problem> {
     if text.len() > MAX_URL_LEN {
         return Err(Problem::new(
             name,
@@ -38,23 +46,67 @@ pub fn url(flag: Option<&str>, env: &Environment) -> Result<Url, Problem> {
             ),
         ));
     }
-    let url = Url::parse(text.trim()).map_err(|e| {
+    let text = text.trim();
+    let url = Url::parse(text).map_err(|e| {
         Problem::new(
             name,
             format!("is not a valid URL ({e}); write it like https://host/v1/persons"),
         )
     })?;
+    match url.scheme() {
+        "https" => {}
+        "http" => {
+            return Err(Problem::new(name, "uses http: mutual TLS needs https://"));
+        }
+        other => {
+            return Err(Problem::new(
+                name,
+                format!("has scheme {other:?}; use https://"),
+            ));
+        }
+    }
+    let after_scheme = &text[text.find(':').map_or(0, |i| i + 1)..];
+    if !after_scheme.starts_with("//") || after_scheme[2..].starts_with(['/', '\\']) {
+        return Err(Problem::new(
+            name,
+            "has no host; write it like https://host/v1/persons",
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Problem::new(
+            name,
+            "holds a user name or password; credentials come only from the consumer (API key, certificate)",
+        ));
+    }
     if let Some(host) = url.domain() {
         host_problem(host).map_or(Ok(()), |why| Err(Problem::new(name, why)))?;
     }
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" => Err(Problem::new(name, "uses http: mutual TLS needs https://")),
-        other => Err(Problem::new(
+    Ok(url)
+}
+
+/// Joins a path to the base URL, refusing a path that would leave the base's origin (`@host`, `//host`,
+/// `:port`): a consumer's key and certificate belong to one origin.
+pub fn join(name: &str, base: &Url, path: &str) -> Result<Url, Problem> {
+    if !path.starts_with('/') || path.starts_with("//") || path.starts_with("/\\") {
+        return Err(Problem::new(
             name,
-            format!("has scheme {other:?}; use https://"),
-        )),
+            "must start with a single / (a path on base_url, like /v1/persons)",
+        ));
     }
+    let url = https_url(
+        name,
+        &format!("{}{path}", base.as_str().trim_end_matches('/')),
+    )?;
+    if url.origin() != base.origin() {
+        return Err(Problem::new(
+            name,
+            format!(
+                "would leave base_url's origin for {}; a path stays on base_url",
+                url.origin().ascii_serialization()
+            ),
+        ));
+    }
+    Ok(url)
 }
 
 /// Checks a DNS name's lengths (RFC 1035): at most 253 characters, labels of 1 to 63.
@@ -76,8 +128,9 @@ fn host_problem(host: &str) -> Option<String> {
         })
 }
 
-/// Headers with routing or framing meaning: sending a secret in one would break the request or leak it.
-const RESERVED_HEADERS: [&str; 12] = [
+/// Headers with routing, framing or hop-by-hop meaning, and the one heartbeat names itself in: no key and no
+/// check may set them (RFC 9110 §7.6.1 connection options, RFC 9112 framing).
+const RESERVED_HEADERS: [&str; 13] = [
     "host",
     "content-length",
     "transfer-encoding",
@@ -88,9 +141,13 @@ const RESERVED_HEADERS: [&str; 12] = [
     "trailer",
     "expect",
     "proxy-authorization",
+    "proxy-authenticate",
     "proxy-connection",
     "user-agent",
 ];
+
+/// Headers that carry credentials: a check's literal headers may not set them (a secret would live in the file).
+const CREDENTIAL_HEADERS: [&str; 4] = ["authorization", "cookie", "x-api-key", "x-on-behalf-of"];
 
 /// Parses a header name given on the command line, refusing routing and framing headers.
 pub fn header_name(flag: &str, text: &str) -> Result<HeaderName, Problem> {
@@ -106,4 +163,84 @@ pub fn header_name(flag: &str, text: &str) -> Result<HeaderName, Problem> {
         ));
     }
     Ok(name)
+}
+
+/// Says why a check may not set a header of its own: framing and routing headers are heartbeat's, credential
+/// headers and the consumer's own key header carry secrets, which come only from a consumer.
+pub fn check_header_problem(name: &HeaderName, key_header: Option<&HeaderName>) -> Option<String> {
+    if RESERVED_HEADERS.contains(&name.as_str()) {
+        return Some(format!(
+            "headers may not set {name}: routing and framing are heartbeat's"
+        ));
+    }
+    if CREDENTIAL_HEADERS.contains(&name.as_str()) || key_header == Some(name) {
+        return Some(format!(
+            "headers may not set {name}: it carries a credential, and secrets come only from a consumer"
+        ));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_callable_url_is_https_with_a_host_and_no_userinfo() {
+        assert!(https_url("u", "https://api.test/v1/persons").is_ok());
+        assert!(https_url("u", "  https://api.test:8443/v1  ").is_ok());
+        for (text, why) in [
+            ("http://api.test/v1", "uses http"),
+            ("ftp://api.test/v1", "has scheme \"ftp\""),
+            ("https:///v1/persons", "has no host"),
+            ("https:/v1/persons", "has no host"),
+            ("https://\\v1", "has no host"),
+            ("https://user:pw@api.test/v1", "user name or password"),
+            ("https://user@api.test/v1", "user name or password"),
+            ("not a url", "is not a valid URL"),
+        ] {
+            let problem = https_url("u", text).expect_err(text);
+            assert!(problem.message.contains(why), "{text}: {}", problem.message);
+            assert!(!problem.message.contains("pw"), "{}", problem.message);
+        }
+        let long = format!("https://api.test/{}", "a".repeat(MAX_URL_LEN));
+        assert!(https_url("u", &long).unwrap_err().message.contains("at most 8192"));
+        let exact = format!("https://api.test/{}", "a".repeat(MAX_URL_LEN - 17));
+        assert_eq!(exact.len(), MAX_URL_LEN);
+        assert!(https_url("u", &exact).is_ok());
+    }
+
+    #[test]
+    fn a_path_joins_on_the_base_origin_only() {
+        let base = Url::parse("https://api.test:8443/").unwrap();
+        let joined = join("path", &base, "/v1/persons/A1?x=@evil.test").unwrap();
+        assert_eq!(joined.as_str(), "https://api.test:8443/v1/persons/A1?x=@evil.test");
+        for path in ["@evil.test/v1", "//evil.test/v1", ":1/v1", "v1/persons", "/\\evil.test/v1", ""] {
+            assert!(join("path", &base, path).is_err(), "{path}");
+        }
+        let base_with_path = Url::parse("https://api.test/api").unwrap();
+        assert_eq!(
+            join("path", &base_with_path, "/v1").unwrap().as_str(),
+            "https://api.test/api/v1"
+        );
+    }
+
+    #[test]
+    fn checks_set_ordinary_headers_only() {
+        let key = HeaderName::from_static("x-token");
+        let ordinary = HeaderName::from_static("x-correlation-id");
+        assert_eq!(check_header_problem(&ordinary, Some(&key)), None);
+        assert_eq!(check_header_problem(&key, None), None, "x-token is only the key's header when it is");
+        assert!(check_header_problem(&key, Some(&key)).unwrap().contains("credential"));
+        for name in ["authorization", "cookie", "x-api-key", "x-on-behalf-of"] {
+            let problem = check_header_problem(&HeaderName::from_static(name), None).unwrap();
+            assert!(problem.contains("credential"), "{name}");
+        }
+        for name in RESERVED_HEADERS {
+            let problem = check_header_problem(&HeaderName::from_static(name), None).unwrap();
+            assert!(problem.contains("routing and framing"), "{name}");
+            assert!(header_name("--api-key-header", name).is_err(), "{name}");
+        }
+        assert!(header_name("--api-key-header", "authorization").is_ok());
+    }
 }

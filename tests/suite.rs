@@ -411,3 +411,234 @@ fn service_ca_cert_means_to_a_suite_what_it_means_to_check() {
         "server_certificate_invalid"
     );
 }
+
+/// Plans (and, when the plan is sound, runs) a suite; exit 2 means nothing was sent.
+fn planned(sandbox: &Handle, text: &str, flags: &[&str]) -> Ran {
+    let ran = run_suite(text, &suite_env(sandbox), flags);
+    if ran.code == 2 {
+        assert_eq!(
+            sandbox.connections(),
+            0,
+            "exit 2 must mean nothing was sent"
+        );
+    }
+    ran
+}
+
+fn port(sandbox: &Handle) -> String {
+    let env = suite_env(sandbox);
+    let base = &env.iter().find(|(k, _)| k == "SERVICE_BASE_URL").unwrap().1;
+    base.rsplit(':')
+        .next()
+        .unwrap()
+        .trim_end_matches('/')
+        .to_string()
+}
+
+#[test]
+fn a_path_never_leaves_base_urls_origin() {
+    let sandbox = sandbox();
+    let port = port(&sandbox);
+    for path in [
+        format!("@127.0.0.2:{port}/v1/persons/A8451DY"),
+        format!("//127.0.0.2:{port}/v1/persons/A8451DY"),
+        ":1/v1/persons/A8451DY".to_string(),
+        "\\\\127.0.0.2/v1/persons/A8451DY".to_string(),
+        "/\\\\127.0.0.2/v1/persons/A8451DY".to_string(),
+    ] {
+        let text = CONSUMERS.to_string() + &check_block("leave", "full", &path, "");
+        let ran = planned(&sandbox, &text, &[]);
+        assert_eq!(ran.code, 2, "{path}: {}", ran.stderr);
+        assert!(
+            ran.stderr.contains("path: must start with a single /")
+                || ran.stderr.contains("would leave base_url's origin"),
+            "{path}: {}",
+            ran.stderr
+        );
+    }
+    // The other side: a path on the origin is sent.
+    let text = CONSUMERS.to_string() + &check_block("stay", "full", "/v1/persons/A8451DY", "");
+    assert_eq!(planned(&sandbox, &text, &[]).code, 0);
+}
+
+#[test]
+fn a_url_on_another_origin_needs_the_consumer_to_list_it() {
+    let sandbox = sandbox();
+    // localhost is another origin than 127.0.0.1, on the same sandbox (its certificate names both).
+    let other = format!("https://localhost:{}", port(&sandbox));
+    let check = format!(
+        "\n[[check]]\nname = \"elsewhere\"\nconsumer = \"full\"\nurl = \"{other}/v1/persons/A8451DY\"\n"
+    );
+    let refused = planned(&sandbox, &(CONSUMERS.to_string() + &check), &[]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains(&format!(
+            "{other} is not an origin this check's consumer belongs to"
+        )),
+        "{}",
+        refused.stderr
+    );
+    let listed = CONSUMERS.replace(
+        "[consumers.full]\n",
+        &format!("[consumers.full]\norigins = [\"{other}\"]\n"),
+    ) + &check;
+    let ran = planned(&sandbox, &listed, &[]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(sandbox.connections() > 0);
+}
+
+#[test]
+fn a_check_sets_no_credential_framing_or_hop_by_hop_header() {
+    let sandbox = sandbox();
+    let text = CONSUMERS.replace(
+        "[consumers.limited]\n",
+        "[consumers.limited]\napi_key_header = \"x-token\"\n",
+    );
+    for (consumer, header) in [
+        ("full", "x-api-key"),
+        ("full", "Authorization"),
+        ("full", "cookie"),
+        ("full", "x-on-behalf-of"),
+        ("limited", "x-token"),
+        ("full", "te"),
+        ("full", "upgrade"),
+        ("full", "expect"),
+        ("full", "keep-alive"),
+        ("full", "host"),
+        ("full", "transfer-encoding"),
+    ] {
+        let file = text.clone()
+            + &check_block(
+                "h",
+                consumer,
+                "/v1/persons/A8451DY/name",
+                &format!("headers = {{ \"{header}\" = \"SENTINEL-literal\" }}"),
+            );
+        let ran = planned(&sandbox, &file, &[]);
+        assert_eq!(ran.code, 2, "{header}: {}", ran.stderr);
+        assert!(
+            ran.stderr.contains(&format!(
+                "headers may not set {}",
+                header.to_ascii_lowercase()
+            )),
+            "{header}: {}",
+            ran.stderr
+        );
+        assert!(!ran.stderr.contains("SENTINEL-literal"));
+    }
+    // The other side: an ordinary header is sent, and the renamed key still opens the door.
+    let file = text
+        + &check_block(
+            "h",
+            "limited",
+            "/v1/persons/A8451DY/name",
+            "headers = { \"x-correlation-id\" = \"abc\" }",
+        );
+    let ran = planned(&sandbox, &file, &[]);
+    assert_eq!(
+        ran.code, 1,
+        "the sandbox's gateway reads x-api-key: {}",
+        ran.stderr
+    );
+    assert_eq!(ran.json()["checks"][0]["status"], 403);
+}
+
+#[test]
+fn defaults_hold_no_path_or_url_and_urls_need_a_host() {
+    let sandbox = sandbox();
+    let with_path = CONSUMERS.replace(
+        "[defaults]\n",
+        "[defaults]\npath = \"/v1/persons/A8451DY\"\n",
+    ) + &check_block("a", "full", "/v1/persons/A8451DY", "");
+    let ran = planned(&sandbox, &with_path, &[]);
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("unknown key \"path\""),
+        "{}",
+        ran.stderr
+    );
+    let hostless = CONSUMERS.replace(
+        "base_url = \"${SERVICE_BASE_URL}\"",
+        "base_url = \"https:///v1\"",
+    ) + &check_block("a", "full", "/v1/persons/A8451DY", "");
+    let ran = planned(&sandbox, &hostless, &[]);
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("base_url: has no host"),
+        "{}",
+        ran.stderr
+    );
+    let checked = heartbeat()
+        .args(["check", "--url", "https:///v1/persons/A8451DY"])
+        .env_clear()
+        .output()
+        .unwrap();
+    assert_eq!(checked.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&checked.stderr).contains("has no host"));
+}
+
+#[test]
+fn filters_select_alone_and_together_and_never_select_nothing() {
+    let sandbox = sandbox();
+    let text = CONSUMERS.to_string()
+        + &check_block("one", "full", "/v1/persons/A8451DY", "")
+        + &check_block("two", "limited", "/v1/persons/A8451DY/name", "")
+        + &check_block("three", "limited", "/v1/persons/G6333VK/name", "");
+    let names = |ran: &Ran| -> Vec<String> {
+        ran.json()["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let by_consumer = planned(&sandbox, &text, &["--consumer", "limited"]);
+    assert_eq!(by_consumer.code, 0, "{}", by_consumer.stderr);
+    assert_eq!(names(&by_consumer), ["two", "three"]);
+    let by_name = planned(&sandbox, &text, &["--only", "one"]);
+    assert_eq!(names(&by_name), ["one"]);
+    let both = planned(
+        &sandbox,
+        &text,
+        &["--only", "three", "--consumer", "limited"],
+    );
+    assert_eq!(names(&both), ["three"]);
+    let fresh = crate::sandbox();
+    let disjoint = planned(&fresh, &text, &["--only", "one", "--consumer", "limited"]);
+    assert_eq!(disjoint.code, 2, "{}", disjoint.stderr);
+    assert!(
+        disjoint.stderr.contains("select no check"),
+        "{}",
+        disjoint.stderr
+    );
+}
+
+#[test]
+fn a_consumer_that_cannot_be_built_is_reported_once() {
+    let sandbox = sandbox();
+    let text = CONSUMERS.to_string()
+        + "\n[consumers.broken]\napi_key = \"${FULL_ACCESS_API_KEY}\"\ncert = \"${FULL_ACCESS_KEY}\"\nkey = \"${FULL_ACCESS_KEY}\"\n"
+        + &check_block("a", "broken", "/v1/persons/A8451DY", "")
+        + &check_block("b", "broken", "/v1/persons/A8451DY/name", "")
+        + &check_block("c", "ghost", "/v1/persons/A8451DY", "");
+    let ran = planned(&sandbox, &text, &[]);
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert_eq!(
+        ran.stderr.matches("consumers.broken.cert").count(),
+        1,
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        !ran.stderr.contains("unknown consumer \"broken\""),
+        "{}",
+        ran.stderr
+    );
+    // The other side: a consumer the file does not define is still named, with those it does.
+    assert!(
+        ran.stderr
+            .contains("unknown consumer \"ghost\"; the file defines: anonymous, broken, full"),
+        "{}",
+        ran.stderr
+    );
+}

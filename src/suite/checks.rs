@@ -8,17 +8,28 @@ use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use reqwest::{Method, Url};
 use toml::de::{DeTable, DeValue};
 
+use super::consumers::origin;
 use super::file::{Reader, Value, to_json};
-use super::plan::{CHECK_KEYS, FORBIDDEN_HEADERS, Planned};
+use super::plan::{CHECK_KEYS, Planned};
 use crate::assert::Expectations;
 use crate::check::{Check, Request, RetryPolicy};
+use crate::consumer::Consumer;
 use crate::error::Problem;
+
+/// What the checks may refer to: the consumers by name, as built, and where each one's credentials may go.
+pub(super) struct Known<'a> {
+    pub names: &'a HashMap<String, Option<usize>>,
+    pub consumers: &'a [Consumer],
+    pub origins: &'a [Vec<String>],
+    /// The file gives a base_url that is not valid: its own problem says so, once.
+    pub base_failed: bool,
+}
 
 pub(super) fn checks(
     reader: &mut Reader<'_>,
     root: &DeTable<'_>,
     defaults: &DeTable<'_>,
-    consumers: &HashMap<String, usize>,
+    known: &Known<'_>,
     base: Option<&Url>,
 ) -> Vec<Planned> {
     let Some(list) = root.get("check") else {
@@ -36,7 +47,7 @@ pub(super) fn checks(
         };
         reader.known_keys(table, &CHECK_KEYS, "[[check]]");
         let fields = Fields { table, defaults };
-        if let Some(check) = check(reader, &fields, item, consumers, base, &mut seen) {
+        if let Some(check) = check(reader, &fields, item, known, base, &mut seen) {
             planned.push(check);
         }
     }
@@ -59,7 +70,7 @@ fn check(
     reader: &mut Reader<'_>,
     fields: &Fields<'_, '_>,
     item: &Value<'_>,
-    consumers: &HashMap<String, usize>,
+    known: &Known<'_>,
     base: Option<&Url>,
     seen: &mut HashMap<String, String>,
 ) -> Option<Planned> {
@@ -83,14 +94,19 @@ fn check(
     let consumer = match fields.get("consumer") {
         Some(value) => reader
             .string("consumer", value)
-            .and_then(|c| match consumers.get(&c) {
-                Some(index) => Some(*index),
+            .and_then(|c| match known.names.get(&c) {
+                Some(index) => *index, // None: the consumer's own problems already say why
                 None => {
-                    let known: Vec<&str> = consumers.keys().map(String::as_str).collect();
-                    let message = format!(
-                        "unknown consumer {c:?}; the file defines: {}",
-                        known.join(", ")
-                    );
+                    let mut names: Vec<&str> = known.names.keys().map(String::as_str).collect();
+                    names.sort_unstable();
+                    let message = if names.is_empty() {
+                        format!("unknown consumer {c:?}; the file defines none ([consumers.NAME])")
+                    } else {
+                        format!(
+                            "unknown consumer {c:?}; the file defines: {}",
+                            names.join(", ")
+                        )
+                    };
                     reader.problem(&value.span(), message);
                     None
                 }
@@ -100,7 +116,7 @@ fn check(
             None
         }
     };
-    let request = request(reader, fields, item, base);
+    let request = request(reader, fields, item, base, consumer.map(|i| (i, known)));
     let expect_refused = match fields.get("expect") {
         Some(value) => match reader.string("expect", value).as_deref() {
             Some("refused") => true,
@@ -136,30 +152,37 @@ fn check(
     })
 }
 
+/// The check's consumer, when it is known: its index and what is known of it.
+type Caller<'k, 'a> = Option<(usize, &'k Known<'a>)>;
+
 fn request(
     reader: &mut Reader<'_>,
     fields: &Fields<'_, '_>,
     item: &Value<'_>,
     base: Option<&Url>,
+    caller: Caller<'_, '_>,
 ) -> Option<Request> {
     let url = match (fields.table.get("url"), fields.table.get("path")) {
         (Some(value), None) => {
             let text = reader.text("url", value)?;
-            checked_url(reader, &text, &value.span())
+            let url = crate::target::https_url("url", &text)
+                .map_err(|p| reader.named_problem(&value.span(), p))
+                .ok()?;
+            same_origin(reader, &url, caller, &value.span())
         }
         (None, Some(value)) => {
             let path = reader.text("path", value)?;
             match base {
-                Some(base) => checked_url(
-                    reader,
-                    &format!("{}{path}", base.as_str().trim_end_matches('/')),
-                    &value.span(),
-                ),
+                Some(base) => crate::target::join("path", base, &path)
+                    .map_err(|p| reader.named_problem(&value.span(), p))
+                    .ok(),
                 None => {
-                    reader.problem(
-                        &value.span(),
-                        "path needs base_url in the file, or SERVICE_URL to take the origin from",
-                    );
+                    if !caller.is_some_and(|(_, known)| known.base_failed) {
+                        reader.problem(
+                            &value.span(),
+                            "path needs base_url in the file, or SERVICE_URL to take the origin from",
+                        );
+                    }
                     None
                 }
             }
@@ -197,7 +220,9 @@ fn request(
         },
         None => Some(Method::GET),
     };
-    let mut headers = headers(reader, fields)?;
+    let key_header =
+        caller.and_then(|(i, known)| known.consumers[i].api_key.as_ref().map(|k| &k.header));
+    let mut headers = headers(reader, fields, key_header)?;
     let body = match (fields.get("json"), fields.get("body")) {
         (Some(json), None) => {
             if !headers.iter().any(|(n, _)| n == CONTENT_TYPE) {
@@ -220,23 +245,36 @@ fn request(
     })
 }
 
-fn checked_url(reader: &mut Reader<'_>, text: &str, span: &std::ops::Range<usize>) -> Option<Url> {
-    match Url::parse(text.trim()) {
-        Ok(url) if url.scheme() == "https" => Some(url),
-        Ok(_) => {
-            reader.problem(span, "the URL must be https://");
-            None
-        }
-        Err(e) => {
-            reader.problem(span, format!("is not a valid URL ({e})"));
-            None
-        }
+/// Keeps a consumer's key and certificate on the origins they belong to: base_url's, or one it lists.
+fn same_origin(
+    reader: &mut Reader<'_>,
+    url: &Url,
+    caller: Caller<'_, '_>,
+    span: &std::ops::Range<usize>,
+) -> Option<Url> {
+    let (index, known) = caller?;
+    let allowed = &known.origins[index];
+    if allowed.contains(&origin(url)) {
+        return Some(url.clone());
     }
+    let message = format!(
+        "{} is not an origin this check's consumer belongs to ({}); its key and certificate go only there — \
+         add it to the consumer's origins if it really belongs",
+        origin(url),
+        if allowed.is_empty() {
+            "none: set base_url".to_string()
+        } else {
+            allowed.join(", ")
+        }
+    );
+    reader.problem(span, message);
+    None
 }
 
 fn headers(
     reader: &mut Reader<'_>,
     fields: &Fields<'_, '_>,
+    key_header: Option<&HeaderName>,
 ) -> Option<Vec<(HeaderName, HeaderValue)>> {
     let Some(value) = fields.get("headers") else {
         return Some(Vec::new());
@@ -251,10 +289,7 @@ fn headers(
             );
             continue;
         };
-        if FORBIDDEN_HEADERS.contains(&name.as_str()) {
-            let message = format!(
-                "headers may not set {name}: secrets come only from a consumer, framing from heartbeat"
-            );
+        if let Some(message) = crate::target::check_header_problem(&name, key_header) {
             reader.problem(&key.span(), message);
             continue;
         }

@@ -30,13 +30,14 @@ pub(super) fn base_url(
             (url.origin().ascii_serialization(), 0..0)
         }
     };
-    match Url::parse(text.trim()) {
-        Ok(url) if url.scheme() == "https" => Some(url),
-        _ => {
-            reader.problem(&span, "base_url must be an https:// URL");
-            None
-        }
-    }
+    crate::target::https_url("base_url", &text)
+        .map_err(|p| reader.named_problem(&span, p))
+        .ok()
+}
+
+/// A URL's origin as compared: scheme, host and port (the default port spelled out).
+pub(super) fn origin(url: &Url) -> String {
+    url.origin().ascii_serialization()
 }
 
 /// The built-in roots plus, first found: `--ca-cert`, the file's `ca_cert` (a `${NAME}` reference, PEM,
@@ -69,7 +70,17 @@ pub(super) fn roots(
     result.map_err(|problem| reader.problems.push(problem)).ok()
 }
 
-pub(super) type Consumers = (Vec<Consumer>, HashMap<String, usize>, Vec<SecretString>);
+/// A suite's consumers, as planned.
+pub(super) struct Consumers {
+    pub list: Vec<Consumer>,
+    /// Every consumer the file names: its index in `list`, or `None` when it could not be built (its own
+    /// problems say why, once; the checks naming it add nothing).
+    pub names: HashMap<String, Option<usize>>,
+    /// Per consumer in `list`: the origins (`https://host:port`, serialised) its key and certificate may go to —
+    /// base_url's, and any it lists.
+    pub origins: Vec<Vec<String>>,
+    pub secrets: Vec<SecretString>,
+}
 
 pub(super) fn consumers(
     reader: &mut Reader<'_>,
@@ -78,26 +89,72 @@ pub(super) fn consumers(
     base: Option<&Url>,
     env: &Environment,
 ) -> Consumers {
-    let (mut list, mut names, mut secrets) = (Vec::new(), HashMap::new(), Vec::new());
+    let mut planned = Consumers {
+        list: Vec::new(),
+        names: HashMap::new(),
+        origins: Vec::new(),
+        secrets: Vec::new(),
+    };
     let Some(table) = root
         .get("consumers")
         .and_then(|v| reader.table("consumers", v))
     else {
-        return (list, names, secrets);
+        return planned;
     };
     for (key, value) in table.iter() {
         let name = key.get_ref().to_string();
         let Some(fields) = reader.table(&format!("consumers.{name}"), value) else {
+            planned.names.insert(name, None);
             continue;
         };
         reader.known_keys(fields, &CONSUMER_KEYS, &format!("[consumers.{name}]"));
-        let consumer = consumer(reader, &name, fields, roots, base, env, &mut secrets);
-        if let Some(consumer) = consumer {
-            names.insert(name, list.len());
-            list.push(consumer);
+        let origins = origins(reader, &name, fields, base);
+        let consumer = consumer(
+            reader,
+            &name,
+            fields,
+            roots,
+            base,
+            env,
+            &mut planned.secrets,
+        );
+        match (consumer, origins) {
+            (Some(consumer), Some(origins)) => {
+                planned.names.insert(name, Some(planned.list.len()));
+                planned.list.push(consumer);
+                planned.origins.push(origins);
+            }
+            _ => {
+                planned.names.insert(name, None);
+            }
         }
     }
-    (list, names, secrets)
+    planned
+}
+
+/// The origins a consumer's credentials may go to: base_url's, plus each https URL in its `origins`.
+fn origins(
+    reader: &mut Reader<'_>,
+    name: &str,
+    fields: &DeTable<'_>,
+    base: Option<&Url>,
+) -> Option<Vec<String>> {
+    let mut origins: Vec<String> = base.map(origin).into_iter().collect();
+    let Some(value) = fields.get("origins") else {
+        return Some(origins);
+    };
+    let key = format!("consumers.{name}.origins");
+    let mut ok = true;
+    for (text, span) in reader.strings(&key, value)? {
+        match crate::target::https_url(&key, &text) {
+            Ok(url) => origins.push(origin(&url)),
+            Err(problem) => {
+                reader.named_problem(&span, problem);
+                ok = false;
+            }
+        }
+    }
+    ok.then_some(origins)
 }
 
 fn consumer(

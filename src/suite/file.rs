@@ -41,6 +41,11 @@ impl<'a> Reader<'a> {
         format!("{}:{line}:{column}", self.label)
     }
 
+    /// Records a problem found by a shared policy (`target`, `input`), named by its key, at this position.
+    pub fn named_problem(&mut self, span: &Range<usize>, problem: crate::error::Problem) {
+        self.problem(span, format!("{}: {}", problem.input, problem.message));
+    }
+
     /// Records a problem at a position.
     pub fn problem(&mut self, span: &Range<usize>, message: impl Into<String>) {
         let input = self.at(span);

@@ -195,5 +195,11 @@ fn select(suite: &mut Suite, only: &[String], consumers: &[String]) -> Result<()
         .collect();
     let mut flags = keep.into_iter();
     suite.checks.retain(|_| flags.next().unwrap_or(false));
+    if suite.checks.is_empty() {
+        // Each name matched something, but not together: running nothing and passing would be a lie.
+        return Err(Error::Usage(
+            "--only and --consumer together select no check: the checks named belong to other consumers".into(),
+        ));
+    }
     Ok(())
 }

@@ -37,7 +37,7 @@ pub struct Overrides {
 }
 
 const TOP_KEYS: [&str; 5] = ["base_url", "ca_cert", "defaults", "consumers", "check"];
-pub(super) const CONSUMER_KEYS: [&str; 4] = ["api_key", "cert", "key", "api_key_header"];
+pub(super) const CONSUMER_KEYS: [&str; 5] = ["api_key", "cert", "key", "api_key_header", "origins"];
 pub(super) const CHECK_KEYS: [&str; 19] = [
     "name",
     "consumer",
@@ -58,17 +58,6 @@ pub(super) const CHECK_KEYS: [&str; 19] = [
     "deadline",
     "follow_redirects",
     "max_body",
-];
-/// Headers a suite may not set: the key travels in the consumer's header, and framing is heartbeat's.
-pub(super) const FORBIDDEN_HEADERS: [&str; 8] = [
-    "x-api-key",
-    "authorization",
-    "cookie",
-    "proxy-authorization",
-    "host",
-    "content-length",
-    "transfer-encoding",
-    "connection",
 ];
 
 /// Plans a suite from its text; every problem at once, positions as `label:line:column`.
@@ -92,18 +81,29 @@ pub fn plan(
         Some(value) => reader.table("defaults", value).unwrap_or(&empty),
         None => &empty,
     };
+    // A name, path or url belongs to one check: in [defaults] it would be an unknown key, not silently ignored.
     let mut default_keys: Vec<&str> = CHECK_KEYS
         .iter()
         .copied()
-        .filter(|k| *k != "name")
+        .filter(|k| !["name", "path", "url"].contains(k))
         .collect();
     default_keys.push("concurrency");
     reader.known_keys(defaults, &default_keys, "[defaults]");
     let base = consumers::base_url(&mut reader, root, env);
     let roots = consumers::roots(&mut reader, root, overrides, env);
-    let (consumers, names, mut secrets) =
-        consumers::consumers(&mut reader, root, roots.as_ref(), base.as_ref(), env);
-    let checks = checks::checks(&mut reader, root, defaults, &names, base.as_ref());
+    let consumers::Consumers {
+        list: consumers,
+        names,
+        origins,
+        mut secrets,
+    } = consumers::consumers(&mut reader, root, roots.as_ref(), base.as_ref(), env);
+    let known = checks::Known {
+        names: &names,
+        consumers: &consumers,
+        origins: &origins,
+        base_failed: base.is_none() && root.get("base_url").is_some(),
+    };
+    let checks = checks::checks(&mut reader, root, defaults, &known, base.as_ref());
     let concurrency = overrides.concurrency.or_else(|| {
         defaults
             .get("concurrency")
