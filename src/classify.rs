@@ -109,15 +109,14 @@ fn status_class(status: StatusCode, origin: Origin, body: &str) -> FailureClass 
 /// forbidden, and nginx's 495/496 for certificate errors.
 const REFUSALS: [u16; 5] = [400, 401, 403, 495, 496];
 
-/// Judges a request that must be refused: a refused handshake or a refusal status passes; a 2xx or 3xx answer
-/// is a door left open; anything else (no answer, a 500) fails with its own class, since it proves nothing.
+/// Judges a request that must be refused: a TLS alert about our client certificate or a refusal status
+/// passes; a 2xx or 3xx answer is a door left open; anything else fails with its own class, since it proves
+/// nothing — a port that speaks no TLS (a handshake failure of another kind), a reset, no answer, a 500.
 pub fn refusal(redactor: &Redactor, outcome: &Result<Answer, Failure>) -> Option<Failure> {
     let status = match outcome {
         Err(failure) if failure.status.is_none() => {
             return match failure.class {
-                FailureClass::ClientCertRejected
-                | FailureClass::TlsHandshake
-                | FailureClass::ConnectionReset => None,
+                FailureClass::ClientCertRejected => None,
                 _ => Some(failure.clone()),
             };
         }
@@ -137,7 +136,7 @@ pub fn refusal(redactor: &Redactor, outcome: &Result<Answer, Failure>) -> Option
         FailureClass::UnexpectedStatus
     };
     let message = format!(
-        "status {} where the front door must refuse (a refused handshake or 400, 401, 403, 495, 496)",
+        "status {} where the front door must refuse (a TLS alert refusing the certificate, or 400, 401, 403, 495, 496)",
         reqwest::StatusCode::from_u16(status).map_or(status.to_string(), describe)
     );
     Some(with_body(Failure::new(class, message), redactor, &text).with_status(status))

@@ -204,7 +204,12 @@ mod tests {
             assert!(!problem.message.contains("pw"), "{}", problem.message);
         }
         let long = format!("https://api.test/{}", "a".repeat(MAX_URL_LEN));
-        assert!(https_url("u", &long).unwrap_err().message.contains("at most 8192"));
+        assert!(
+            https_url("u", &long)
+                .unwrap_err()
+                .message
+                .contains("at most 8192")
+        );
         let exact = format!("https://api.test/{}", "a".repeat(MAX_URL_LEN - 17));
         assert_eq!(exact.len(), MAX_URL_LEN);
         assert!(https_url("u", &exact).is_ok());
@@ -214,8 +219,18 @@ mod tests {
     fn a_path_joins_on_the_base_origin_only() {
         let base = Url::parse("https://api.test:8443/").unwrap();
         let joined = join("path", &base, "/v1/persons/A1?x=@evil.test").unwrap();
-        assert_eq!(joined.as_str(), "https://api.test:8443/v1/persons/A1?x=@evil.test");
-        for path in ["@evil.test/v1", "//evil.test/v1", ":1/v1", "v1/persons", "/\\evil.test/v1", ""] {
+        assert_eq!(
+            joined.as_str(),
+            "https://api.test:8443/v1/persons/A1?x=@evil.test"
+        );
+        for path in [
+            "@evil.test/v1",
+            "//evil.test/v1",
+            ":1/v1",
+            "v1/persons",
+            "/\\evil.test/v1",
+            "",
+        ] {
             assert!(join("path", &base, path).is_err(), "{path}");
         }
         let base_with_path = Url::parse("https://api.test/api").unwrap();
@@ -230,8 +245,16 @@ mod tests {
         let key = HeaderName::from_static("x-token");
         let ordinary = HeaderName::from_static("x-correlation-id");
         assert_eq!(check_header_problem(&ordinary, Some(&key)), None);
-        assert_eq!(check_header_problem(&key, None), None, "x-token is only the key's header when it is");
-        assert!(check_header_problem(&key, Some(&key)).unwrap().contains("credential"));
+        assert_eq!(
+            check_header_problem(&key, None),
+            None,
+            "x-token is only the key's header when it is"
+        );
+        assert!(
+            check_header_problem(&key, Some(&key))
+                .unwrap()
+                .contains("credential")
+        );
         for name in ["authorization", "cookie", "x-api-key", "x-on-behalf-of"] {
             let problem = check_header_problem(&HeaderName::from_static(name), None).unwrap();
             assert!(problem.contains("credential"), "{name}");

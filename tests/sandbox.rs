@@ -416,3 +416,37 @@ fn a_sandbox_that_cannot_listen_is_a_startup_failure_not_a_usage_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn idle_connections_past_the_cap_neither_stall_the_sandbox_nor_keep_their_slots() {
+    // 300 connections that never start a handshake: more than the sandbox serves at once (256). Those it took
+    // are dropped after the handshake timeout (10 s), so a real check that queued behind them still passes.
+    let sandbox = sandbox();
+    let url = reqwest::Url::parse(&sandbox.url("/")).unwrap();
+    let addr = (url.host_str().unwrap(), url.port().unwrap());
+    let idle: Vec<std::net::TcpStream> = (0..300)
+        .map(|_| std::net::TcpStream::connect(addr).expect("connect"))
+        .collect();
+    let started = std::time::Instant::now();
+    let run = check(
+        &vars(&sandbox, PERSON),
+        &["--attempts", "1", "--timeout", "25s"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // The other side of the timeout: an idle connection the sandbox took has been closed by now.
+    let mut first = &idle[0];
+    first
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let mut buf = [0u8; 1];
+    let read = std::io::Read::read(&mut first, &mut buf);
+    assert!(
+        matches!(&read, Ok(0))
+            || read
+                .as_ref()
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset),
+        "an idle connection outlived the handshake timeout ({:?} after {:?})",
+        read,
+        started.elapsed()
+    );
+}

@@ -399,6 +399,13 @@ fn service_ca_cert_means_to_a_suite_what_it_means_to_check() {
     // A file without ca_cert trusts SERVICE_CA_CERT from the environment, as `check` does.
     let trusted = run_suite(&text, &env, &[]);
     assert_eq!(trusted.code, 0, "{}", trusted.stderr);
+    let line = trusted
+        .stderr
+        .lines()
+        .find(|l| l.contains("name [limited]"))
+        .unwrap();
+    let unit = regex_lite::Regex::new(r"200 in [0-9.]+ ms$").unwrap();
+    assert!(unit.is_match(line), "one unit, once: {line}");
     // The other side: without it the sandbox's private CA is not trusted, and that is a TLS failure.
     let without: Vec<_> = env
         .into_iter()
@@ -641,4 +648,76 @@ fn a_consumer_that_cannot_be_built_is_reported_once() {
         "{}",
         ran.stderr
     );
+}
+
+/// A server on 127.0.0.1 that is no TLS front door: it answers plain HTTP, or resets every connection.
+fn not_a_front_door(reset: bool) -> std::net::SocketAddr {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            if reset {
+                // SO_LINGER 0: close with a reset, as a crashing server does.
+                let socket = socket2_free_linger(&stream);
+                drop(socket);
+                continue;
+            }
+            let mut buf = [0u8; 1024];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n");
+        }
+    });
+    addr
+}
+
+/// Sets SO_LINGER to zero so that dropping the stream resets the connection.
+fn socket2_free_linger(stream: &std::net::TcpStream) -> std::net::TcpStream {
+    use std::os::fd::AsRawFd as _;
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: a valid socket descriptor and a correctly sized linger value.
+    unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&linger as *const libc::linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        );
+    }
+    stream.try_clone().unwrap()
+}
+
+#[test]
+fn a_locked_door_is_refused_only_by_a_refusal() {
+    let sandbox = sandbox();
+    let door = |consumer: &str| {
+        check_block(
+            "locked",
+            consumer,
+            "/v1/persons/A8451DY",
+            "expect = \"refused\"\nattempts = 1",
+        )
+    };
+    for (reset, code, class) in [(false, 4, "tls_handshake"), (true, 3, "connection_reset")] {
+        let addr = not_a_front_door(reset);
+        let text = CONSUMERS.replace("${SERVICE_BASE_URL}", &format!("https://{addr}"))
+            + &door("anonymous");
+        let ran = run_suite(&text, &suite_env(&sandbox), &[]);
+        assert_eq!(ran.code, code, "reset {reset}: {}", ran.stderr);
+        assert_eq!(ran.json()["checks"][0]["class"], class, "{}", ran.stdout);
+    }
+    // The other side: the real front door's refusals pass — no certificate, and one from an unknown CA.
+    for consumer in ["anonymous", "stranger"] {
+        let ran = run_suite(
+            &(CONSUMERS.to_string() + &door(consumer)),
+            &suite_env(&sandbox),
+            &[],
+        );
+        assert_eq!(ran.code, 0, "{consumer}: {}", ran.stderr);
+    }
 }

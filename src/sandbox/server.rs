@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt as _, Full, StreamBody};
@@ -138,6 +139,8 @@ pub struct Sandbox {
     listener: TcpListener,
     acceptor: TlsAcceptor,
     shared: Arc<Shared>,
+    /// One permit per connection being served (MAX_CONNECTIONS).
+    slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl Sandbox {
@@ -158,6 +161,7 @@ impl Sandbox {
             listener,
             acceptor: TlsAcceptor::from(Arc::new(config)),
             shared,
+            slots: Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS)),
         })
     }
 
@@ -179,12 +183,33 @@ impl Sandbox {
         loop {
             tokio::select! {
                 _ = &mut shutdown => break,
-                accepted = self.listener.accept() => {
-                    if let Ok((stream, _)) = accepted {
-                        tokio::spawn(connection(stream, self.acceptor.clone(), Arc::clone(&self.shared)));
-                    }
+                accepted = accept(&self.listener, &self.slots) => {
+                    let (stream, slot) = accepted;
+                    let (acceptor, shared) = (self.acceptor.clone(), Arc::clone(&self.shared));
+                    tokio::spawn(async move {
+                        connection(stream, acceptor, shared).await;
+                        drop(slot);
+                    });
                 }
             }
+        }
+    }
+}
+
+/// Waits for a free connection slot, then a connection. Out of descriptors (EMFILE) or any other accept error,
+/// it pauses instead of spinning: the connections already open go on being served.
+async fn accept(
+    listener: &TcpListener,
+    slots: &Arc<tokio::sync::Semaphore>,
+) -> (TcpStream, tokio::sync::OwnedSemaphorePermit) {
+    let slot = Arc::clone(slots)
+        .acquire_owned()
+        .await
+        .expect("the semaphore is never closed");
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => return (stream, slot),
+            Err(_) => tokio::time::sleep(ACCEPT_PAUSE).await,
         }
     }
 }
@@ -209,18 +234,35 @@ fn server_config(pki: &Pki) -> Result<rustls::ServerConfig, Error> {
         .map_err(|_| tls_error("server certificate or key"))
 }
 
+/// At most this many connections are served at once; more wait in the listen backlog. Far above what the tests
+/// and the demo open, far below a machine's descriptors.
+const MAX_CONNECTIONS: usize = 256;
+/// The pause after a failed accept.
+const ACCEPT_PAUSE: Duration = Duration::from_millis(50);
+/// How long an idle keep-alive connection may wait for the next request's head.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a client may take to finish the TLS handshake before the connection is dropped.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long, and how much, a refused connection is drained before it is closed (see `linger`).
+const LINGER_TIME: Duration = Duration::from_secs(2);
+const LINGER_BYTES: usize = 64 * 1024;
+
 async fn connection(stream: TcpStream, acceptor: TlsAcceptor, shared: Arc<Shared>) {
     shared.connections.fetch_add(1, Ordering::SeqCst);
     // Without it, Nagle holds the answer back behind the client's delayed ACK of the session tickets (~40 ms).
     let _ = stream.set_nodelay(true);
-    let tls = match acceptor.accept(stream).await {
-        Ok(tls) => tls,
-        Err(e) => {
+    let accepted =
+        tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream).into_fallible()).await;
+    let tls = match accepted {
+        Ok(Ok(tls)) => tls,
+        Ok(Err((e, stream))) => {
             if shared.log {
                 eprintln!("sandbox: TLS handshake refused: {e}");
             }
+            linger(stream).await;
             return;
         }
+        Err(_) => return, // no handshake in time: a half-open connection holds nothing longer
     };
     let session = tls.get_ref().1;
     let full_handshake = session.handshake_kind() != Some(rustls::HandshakeKind::Resumed);
@@ -238,8 +280,30 @@ async fn connection(stream: TcpStream, acceptor: TlsAcceptor, shared: Arc<Shared
     let service =
         service_fn(move |request| handle(request, Arc::clone(&shared), Arc::clone(&peer)));
     let _ = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
         .serve_connection(TokioIo::new(tls), service)
         .await;
+}
+
+/// Closes a refused connection as a careful server does (nginx's lingering close): our alert is already sent,
+/// so half-close, then read and discard what the client still sends for a moment. Closing at once with the
+/// client's request unread would make the kernel answer with a reset, which can overtake the alert: the client
+/// would see "connection reset" instead of the refusal it was given.
+async fn linger(mut stream: TcpStream) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let _ = stream.shutdown().await;
+    let drain = async {
+        let mut buf = [0u8; 4096];
+        let mut total = 0usize;
+        while let Ok(n @ 1..) = stream.read(&mut buf).await {
+            total += n;
+            if total > LINGER_BYTES {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(LINGER_TIME, drain).await;
 }
 
 /// What the TLS layer says about the client of a connection.

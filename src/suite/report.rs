@@ -29,6 +29,7 @@ pub fn line(
         None if failure.is_none() => "refused".to_string(),
         None => "no answer".to_string(),
     };
+    // `latency` names its unit ("9 ms", "0.4 ms"); the line adds none.
     let latency = last.map_or("-".to_string(), |a| crate::duration::latency(a.latency));
     let (mark, why) = match failure {
         None => (text.paint(GREEN, "✓"), String::new()),
@@ -37,7 +38,7 @@ pub fn line(
     let consumer = result.consumer.as_deref().unwrap_or("-");
     writeln!(
         out,
-        "  {mark} {} [{consumer}] {status} in {latency} ms{why}",
+        "  {mark} {} [{consumer}] {status} in {latency}{why}",
         result.name
     )
 }
