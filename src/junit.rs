@@ -56,24 +56,41 @@ fn case(result: &CheckResult) -> TestCase {
             failed(&failure.message, failure.class.as_str(), details.join("\n"))
         }
     };
-    let mut case = TestCase::new(result.name.as_str(), status);
+    let mut case = TestCase::new(xml_safe(&result.name), status);
     let classname = result
         .consumer
         .as_deref()
         .map_or("heartbeat.check".to_string(), |c| format!("heartbeat.{c}"));
     case.set_classname(classname).set_time(result.elapsed);
     let log: Vec<String> = result.attempts.iter().map(attempt_line).collect();
-    case.set_system_out(log.join("\n"));
+    case.set_system_out(xml_safe(&log.join("\n")));
     case
 }
 
 fn failed(message: &str, kind: &str, description: String) -> TestCaseStatus {
     let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
     status
-        .set_message(message)
+        .set_message(xml_safe(message))
         .set_type(kind)
-        .set_description(description);
+        .set_description(xml_safe(&description));
     status
+}
+
+/// Replaces what XML 1.0 cannot carry (controls other than tab and line ends, surrogates, U+FFFE, U+FFFF) with
+/// U+FFFD: one such character would make CI drop the whole report. Server text is cleaned before it gets here;
+/// this holds for every other text too (a path in an error, a name).
+fn xml_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\t'
+            | '\n'
+            | '\r'
+            | '\u{20}'..='\u{D7FF}'
+            | '\u{E000}'..='\u{FFFD}'
+            | '\u{10000}'.. => c,
+            _ => '\u{FFFD}',
+        })
+        .collect()
 }
 
 /// Writes JUnit XML for a run that never started because its configuration is invalid, so CircleCI's test
@@ -88,7 +105,7 @@ pub fn write_error(
         "invalid_configuration",
         error.hint().unwrap_or_default().to_string(),
     );
-    let mut case = TestCase::new(name, status);
+    let mut case = TestCase::new(xml_safe(name), status);
     case.set_classname("heartbeat.check");
     let mut suite = TestSuite::new("heartbeat");
     suite.add_test_case(case);
@@ -106,4 +123,35 @@ fn attempt_line(a: &Attempt) -> String {
         a.latency.as_millis(),
         ids(a)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_safe_keeps_what_xml_carries_and_replaces_the_rest() {
+        assert_eq!(
+            xml_safe("a\tb\nc\rd é 中 👍 \u{D7FF}\u{E000}\u{FFFD}\u{10000}"),
+            "a\tb\nc\rd é 中 👍 \u{D7FF}\u{E000}\u{FFFD}\u{10000}"
+        );
+        for c in ['\u{0}', '\u{1}', '\u{1B}', '\u{1F}', '\u{FFFE}', '\u{FFFF}'] {
+            assert_eq!(
+                xml_safe(&format!("a{c}b")),
+                "a\u{FFFD}b",
+                "U+{:04X}",
+                c as u32
+            );
+        }
+    }
+
+    #[test]
+    fn an_error_report_carries_no_character_xml_forbids() {
+        let error = Error::Usage("bad \u{FFFF} input \u{1}".into());
+        let mut out = Vec::new();
+        write_error("check \u{FFFE}", &error, &mut out).unwrap();
+        let xml = String::from_utf8(out).unwrap();
+        assert!(!xml.contains(['\u{FFFF}', '\u{FFFE}', '\u{1}']), "{xml}");
+        assert!(xml.contains("bad \u{FFFD} input"), "{xml}");
+    }
 }

@@ -107,10 +107,16 @@ fn fold(text: &str) -> String {
         .join(" ")
 }
 
-/// Control characters, and the bidi/format characters that can reorder or hide what a terminal shows.
-fn is_unsafe(c: char) -> bool {
+/// Control characters, the characters that can reorder what a terminal shows (Unicode's Bidi_Control) or that
+/// render as nothing (Default_Ignorable_Code_Point: soft hyphens, joiners, tags, variation selectors…), and
+/// what XML 1.0 cannot carry (noncharacters such as U+FFFE): the complete sets, from ICU4X's property data.
+pub(crate) fn is_unsafe(c: char) -> bool {
+    use icu_properties::CodePointSetData;
+    use icu_properties::props::{BidiControl, DefaultIgnorableCodePoint, NoncharacterCodePoint};
     c.is_control()
-        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+        || CodePointSetData::new::<BidiControl>().contains(c)
+        || CodePointSetData::new::<DefaultIgnorableCodePoint>().contains(c)
+        || CodePointSetData::new::<NoncharacterCodePoint>().contains(c)
 }
 
 /// Every form in which an echo of `secret` can reach printable text.
@@ -280,6 +286,34 @@ mod tests {
     fn bidi_and_invisible_characters_are_removed() {
         let cleaned = redactor("zzzzzz").clean("a\u{202E}b\u{2066}c\u{200B}d", 100);
         assert_eq!(cleaned, "a b c d");
+        // The rest of Bidi_Control and Default_Ignorable_Code_Point, tags, and what XML 1.0 cannot carry.
+        for c in [
+            '\u{061C}',
+            '\u{00AD}',
+            '\u{2060}',
+            '\u{180E}',
+            '\u{034F}',
+            '\u{E0001}',
+            '\u{E0041}',
+            '\u{E007F}',
+            '\u{FE0F}',
+            '\u{FFFE}',
+            '\u{FFFF}',
+            '\u{1FFFE}',
+            '\u{FDD0}',
+            '\u{1B}',
+            '\u{7}',
+            '\u{0}',
+            '\u{85}',
+        ] {
+            assert!(is_unsafe(c), "U+{:04X}", c as u32);
+            assert_eq!(printable(&format!("a{c}b")), "a b", "U+{:04X}", c as u32);
+        }
+        // The other side: letters of every script, signs and symbols stay as they are.
+        for kept in ["é", "中文", "عربي", "👍", "—", "€", "ß", "\u{1F600}"] {
+            assert_eq!(printable(kept), kept);
+            assert!(kept.chars().all(|c| !is_unsafe(c)));
+        }
     }
 
     #[test]

@@ -721,3 +721,53 @@ fn a_locked_door_is_refused_only_by_a_refusal() {
         assert_eq!(ran.code, 0, "{consumer}: {}", ran.stderr);
     }
 }
+
+#[test]
+fn names_with_control_bidi_or_invisible_characters_are_refused() {
+    let sandbox = sandbox();
+    for (name, code) in [
+        ("a\u{1b}[31mred", "U+001B"),
+        ("evil\u{202e}txt", "U+202E"),
+        ("x\u{e0041}y", "U+E0041"),
+        ("soft\u{ad}hyphen", "U+00AD"),
+    ] {
+        let toml_name = serde_json::to_string(name).unwrap(); // a TOML basic string, escapes included
+        let text = CONSUMERS.to_string()
+            + &format!(
+                "\n[[check]]\nname = {toml_name}\nconsumer = \"full\"\npath = \"/v1/persons/A8451DY\"\n"
+            );
+        let ran = planned(&sandbox, &text, &[]);
+        assert_eq!(ran.code, 2, "{name:?}: {}", ran.stderr);
+        assert!(
+            ran.stderr.contains(&format!("the check name holds {code}")),
+            "{}",
+            ran.stderr
+        );
+        assert!(
+            !ran.stderr.contains(name),
+            "the raw name must not reach the terminal"
+        );
+    }
+    let consumer = CONSUMERS.replace("[consumers.full]", "[consumers.\"f\\u202Eull\"]");
+    let ran = planned(
+        &sandbox,
+        &(consumer + &check_block("a", "limited", "/v1/persons/A8451DY/name", "")),
+        &[],
+    );
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("the consumer name holds U+202E"),
+        "{}",
+        ran.stderr
+    );
+    // The other side: names in any script are names.
+    let text =
+        CONSUMERS.to_string() + &check_block("personne — 人 é", "full", "/v1/persons/A8451DY", "");
+    let ran = planned(&sandbox, &text, &[]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(
+        ran.junit.contains("name=\"personne — 人 é\""),
+        "{}",
+        ran.junit
+    );
+}

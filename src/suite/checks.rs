@@ -77,6 +77,10 @@ fn check(
     let name = match fields.table.get("name") {
         Some(value) => {
             let name = reader.string("name", value)?;
+            if let Some(problem) = name_problem("check name", &name) {
+                reader.problem(&value.span(), problem);
+                return None;
+            }
             if let Some(first) = seen.get(&name) {
                 reader.problem(
                     &value.span(),
@@ -97,7 +101,12 @@ fn check(
             .and_then(|c| match known.names.get(&c) {
                 Some(index) => *index, // None: the consumer's own problems already say why
                 None => {
-                    let mut names: Vec<&str> = known.names.keys().map(String::as_str).collect();
+                    let mut names: Vec<&str> = known
+                        .names
+                        .keys()
+                        .map(String::as_str)
+                        .filter(|n| name_problem("", n).is_none())
+                        .collect();
                     names.sort_unstable();
                     let message = if names.is_empty() {
                         format!("unknown consumer {c:?}; the file defines none ([consumers.NAME])")
@@ -149,6 +158,20 @@ fn check(
             expect_refused,
         },
         consumer: consumer?,
+    })
+}
+
+/// Says why a name cannot be shown as written: names reach terminals, JSON and JUnit, so a control, bidi or
+/// invisible character in one would hide or reorder what people read (and JUnit could not carry it).
+pub(super) fn name_problem(what: &str, name: &str) -> Option<String> {
+    if name.trim().is_empty() {
+        return Some(format!("the {what} is empty"));
+    }
+    name.chars().find(|&c| crate::redact::is_unsafe(c)).map(|c| {
+        format!(
+            "the {what} holds U+{:04X}, a control, bidi or invisible character; names are shown in terminals and reports",
+            c as u32
+        )
     })
 }
 

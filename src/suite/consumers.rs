@@ -103,6 +103,11 @@ pub(super) fn consumers(
     };
     for (key, value) in table.iter() {
         let name = key.get_ref().to_string();
+        if let Some(problem) = super::checks::name_problem("consumer name", &name) {
+            reader.problem(&key.span(), problem);
+            planned.names.insert(name, None);
+            continue;
+        }
         let Some(fields) = reader.table(&format!("consumers.{name}"), value) else {
             planned.names.insert(name, None);
             continue;
