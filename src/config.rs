@@ -221,22 +221,6 @@ fn limits(args: &CheckArgs) -> Vec<Problem> {
     if args.timeout.is_zero() {
         problems.push(Problem::new("--timeout", "must be more than zero"));
     }
-    if let Some(dir) = args
-        .junit
-        .as_ref()
-        .and_then(|p| p.parent())
-        .filter(|d| !d.as_os_str().is_empty())
-    {
-        if !dir.is_dir() {
-            problems.push(Problem::new(
-                "--junit",
-                format!(
-                    "the directory {} does not exist; create it first",
-                    dir.display()
-                ),
-            ));
-        }
-    }
     problems
 }
 

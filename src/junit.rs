@@ -10,13 +10,17 @@ use crate::error::Error;
 use crate::probe::{Attempt, CheckResult};
 use crate::report::ids;
 
-/// Opens the JUnit file before anything is sent: a report that cannot be written is found while exit 2 still
-/// means "nothing was sent".
+/// Opens the JUnit file (making its folder) before anything is sent: a report that cannot be written is found
+/// while exit 2 still means "nothing was sent".
 pub fn open(
     path: Option<&std::path::PathBuf>,
 ) -> Result<Option<(&std::path::PathBuf, std::fs::File)>, Error> {
     path.map(|path| {
-        std::fs::File::create(path)
+        // `--junit results/smoke.xml` makes `results/` as CI tools expect.
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+        parent
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::File::create(path))
             .map(|file| (path, file))
             .map_err(|source| Error::Write {
                 path: path.clone(),

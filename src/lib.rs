@@ -138,6 +138,24 @@ pub fn check(
     run_check(loaded, &output, stdout, stderr)
 }
 
+/// Reports a run that could not start — nothing was sent — in the reports asked for, best effort: the JUnit
+/// file (when it can be written) and, with `--format json`, one object with the problems. Returns the error.
+pub(crate) fn report_invalid(
+    error: Error,
+    name: &str,
+    junit: Option<&std::path::PathBuf>,
+    json: bool,
+    stdout: &mut dyn Write,
+) -> Error {
+    if let Some(Ok(Some((_, file)))) = junit.map(|path| junit::open(Some(path))) {
+        let _ = junit::write_error(name, &error, file);
+    }
+    if json {
+        let _ = writeln!(stdout, "{}", report::invalid_json(&error));
+    }
+    error
+}
+
 /// Runs a loaded check (however it was built: flags and environment, or the demo) and reports it; a load
 /// that failed is reported as the configuration error it is, in JSON and JUnit too.
 pub fn run_check(
@@ -146,21 +164,20 @@ pub fn run_check(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<ExitCode, Error> {
-    let (config, notifier) = match loaded {
-        Ok(loaded) => loaded,
+    let opened = loaded.and_then(|loaded| Ok((loaded, junit::open(output.junit.as_ref())?)));
+    let ((config, notifier), junit) = match opened {
+        Ok(opened) => opened,
         Err(error) => {
-            // Best effort: the configuration error itself is what the user must see.
-            if let Some(path) = &output.junit {
-                let _ = std::fs::File::create(path)
-                    .map(|file| junit::write_error("heartbeat check", &error, file));
-            }
-            if output.format == Format::Json {
-                let _ = writeln!(stdout, "{}", report::invalid_json(&error));
-            }
-            return Err(error);
+            let json = output.format == Format::Json;
+            return Err(report_invalid(
+                error,
+                "heartbeat check",
+                output.junit.as_ref(),
+                json,
+                stdout,
+            ));
         }
     };
-    let junit = junit::open(output.junit.as_ref())?;
     let text = TextReport::new(output.color, output.quiet).verbose(output.verbose);
     let ignore_pipe = |result| Error::output("writing output", result);
     ignore_pipe(text.start(stderr, &config.display_url()))?;

@@ -771,3 +771,115 @@ fn names_with_control_bidi_or_invisible_characters_are_refused() {
         ran.junit
     );
 }
+
+/// Runs `heartbeat ARGS` with the suite environment, in a fresh folder; returns (code, stdout, stderr).
+fn heartbeat_in(dir: &Path, env: &[(String, String)], args: &[&str]) -> (i32, String, String) {
+    let output = heartbeat()
+        .current_dir(dir)
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn reports_find_their_folder_and_a_run_that_cannot_start_still_says_why_in_json_and_junit() {
+    let sandbox = sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("suite.toml");
+    std::fs::write(
+        &suite,
+        CONSUMERS.to_string() + &check_block("name", "limited", "/v1/persons/A8451DY/name", ""),
+    )
+    .unwrap();
+    let suite = suite.to_str().unwrap();
+    let mut env = suite_env(&sandbox);
+    env.push(("SERVICE_URL".into(), sandbox.url(PERSON)));
+    env.push(("API_KEY".into(), sandbox.api_key().to_string()));
+    env.extend(
+        vars(&sandbox, PERSON)
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v)),
+    );
+    // `--junit results/…` makes the folder, for both commands.
+    for (args, report) in [
+        (
+            vec!["suite", suite, "--junit", "results/suite/smoke.xml"],
+            "results/suite/smoke.xml",
+        ),
+        (
+            vec![
+                "check",
+                "--attempts",
+                "1",
+                "--junit",
+                "results/check/heartbeat.xml",
+            ],
+            "results/check/heartbeat.xml",
+        ),
+    ] {
+        let (code, _, stderr) = heartbeat_in(dir.path(), &env, &args);
+        assert_eq!(code, 0, "{args:?}: {stderr}");
+        assert!(
+            std::fs::read_to_string(dir.path().join(report))
+                .unwrap()
+                .contains("<testcase")
+        );
+    }
+    // A JUnit path that cannot be opened (its folder is a file) stops the run before sending, and JSON says why.
+    std::fs::write(dir.path().join("blocked"), "a file").unwrap();
+    let before = sandbox.connections();
+    for args in [
+        vec![
+            "suite",
+            suite,
+            "--format",
+            "json",
+            "--junit",
+            "blocked/smoke.xml",
+        ],
+        vec![
+            "check",
+            "--format",
+            "json",
+            "--junit",
+            "blocked/heartbeat.xml",
+        ],
+    ] {
+        let (code, stdout, stderr) = heartbeat_in(dir.path(), &env, &args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        let json: serde_json::Value =
+            serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout:?}"));
+        assert_eq!(json["verdict"], "invalid");
+        assert_eq!(json["exit_code"], 2);
+    }
+    // A suite whose notifier is not configured: exit 2, and both reports say why (as `check` does).
+    let (code, stdout, _) = heartbeat_in(
+        dir.path(),
+        &env,
+        &[
+            "suite",
+            suite,
+            "--notify",
+            "slack",
+            "--format",
+            "json",
+            "--junit",
+            "notify.xml",
+        ],
+    );
+    assert_eq!(code, 2);
+    assert!(stdout.contains("SLACK_WEBHOOK_URL"), "{stdout}");
+    let junit = std::fs::read_to_string(dir.path().join("notify.xml")).unwrap();
+    assert!(
+        junit.contains("SLACK_WEBHOOK_URL") && junit.contains("<failure"),
+        "{junit}"
+    );
+    assert_eq!(sandbox.connections(), before, "nothing may be sent");
+}

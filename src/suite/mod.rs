@@ -41,34 +41,43 @@ pub fn command(
         select(&mut suite, &args.only, &args.consumer)?;
         Ok(suite)
     });
-    let suite = match planned {
-        Ok(suite) => suite,
+    // Everything that can stop the run before anything is sent — the file, the selection, the notifier, the
+    // JUnit file — is reported the same way: exit 2, with JSON and JUnit saying why.
+    let ready = planned.and_then(|suite| {
+        let host = suite
+            .checks
+            .first()
+            .and_then(|p| p.check.request.url.host_str())
+            .unwrap_or("the API")
+            .to_string();
+        let notifier =
+            crate::notify::Notifier::load(&args.notify, env, &host).map_err(Error::Config)?;
+        // `--list` sends nothing and writes no report.
+        let junit = if args.list {
+            None
+        } else {
+            crate::junit::open(args.junit.as_ref())?
+        };
+        Ok((suite, notifier, junit))
+    });
+    let (suite, notifier, junit) = match ready {
+        Ok(ready) => ready,
         Err(error) => {
-            // Best effort: the error itself is what the user must see.
-            if let Some(path) = &args.junit {
-                let _ = std::fs::File::create(path)
-                    .map(|file| crate::junit::write_error("heartbeat suite", &error, file));
-            }
-            if args.format == Format::Json {
-                let _ = writeln!(stdout, "{}", crate::report::invalid_json(&error));
-            }
-            return Err(error);
+            let json = args.format == Format::Json;
+            return Err(crate::report_invalid(
+                error,
+                "heartbeat suite",
+                args.junit.as_ref(),
+                json,
+                stdout,
+            ));
         }
     };
-    let host = suite
-        .checks
-        .first()
-        .and_then(|p| p.check.request.url.host_str())
-        .unwrap_or("the API")
-        .to_string();
-    let notifier =
-        crate::notify::Notifier::load(&args.notify, env, &host).map_err(Error::Config)?;
     let redactor = Redactor::new(suite.secrets.clone());
     if args.list {
         Error::output("writing the list", report::list(stdout, &suite, &redactor))?;
         return Ok(ExitCode::Healthy);
     }
-    let junit = crate::junit::open(args.junit.as_ref())?;
     let text = TextReport::new(color, args.quiet);
     let (results, code, elapsed) = execute(&suite, &text, args.quiet, stderr)?;
     let result_json = report::json(&results, code, elapsed);
