@@ -78,7 +78,8 @@ impl CertFacts {
 
     /// Counts whole days from `now` until the certificate expires (negative once expired).
     pub fn days_left(&self, now: SystemTime) -> i64 {
-        (self.not_after - unix_seconds(now)).div_euclid(86_400)
+        // Toward zero: expired 3 days and 1 second ago is 3 days, as a person counts (not 4).
+        (self.not_after - unix_seconds(now)) / 86_400
     }
 
     /// Explains why the certificate is not valid at `now`, with its dates.
@@ -244,6 +245,13 @@ mod tests {
         };
         assert_eq!(facts.days_left(now), 3);
         assert!(facts.validity_problem("MTLS_CERT", now).is_none());
+        // Expired 3 days and a second (and 3 days less a second) ago: 3 and 2 whole days, toward zero.
+        let expired = now + Duration::from_secs(86_400 * 6 + 6);
+        assert_eq!(facts.days_left(expired), -3);
+        assert_eq!(
+            facts.days_left(now + Duration::from_secs(86_400 * 6 + 4)),
+            -2
+        );
         let later = now + Duration::from_secs(86_400 * 4);
         assert!(
             facts

@@ -1,5 +1,7 @@
-//! `heartbeat cert inspect`: what a client certificate and key say about themselves, and what is wrong with
-//! them (old X.509 v1, no clientAuth purpose, expired or expiring, a key from another pair). Sends nothing.
+//! `heartbeat cert inspect`: what a client certificate and key say about themselves, what is wrong with them
+//! (expired or expiring, a key from another pair, a purpose that excludes clientAuth), and what is merely worth
+//! knowing (an X.509 v1 certificate, no stated purpose: the team's certificates, which the gateway and
+//! `heartbeat check` accept). Sends nothing.
 
 use std::io::{self, Write};
 use std::time::SystemTime;
@@ -21,7 +23,10 @@ pub struct Inspection {
     pub key_matches: Option<bool>,
     pub key_source: Option<String>,
     pub days_left: i64,
+    /// What makes the certificate unusable or soon unusable: exit 1.
     pub problems: Vec<String>,
+    /// What is worth knowing but works: reported, exit 0.
+    pub notes: Vec<String>,
 }
 
 impl Inspection {
@@ -45,9 +50,11 @@ impl Inspection {
             key_source: config.key.as_ref().map(|key| key.name.to_string()),
             days_left,
             problems: Vec::new(),
+            notes: Vec::new(),
             facts,
         };
         inspection.problems = inspection.find_problems(config.warn_days, now);
+        inspection.notes = inspection.find_notes();
         Ok(inspection)
     }
 
@@ -64,22 +71,29 @@ impl Inspection {
         if self.key_matches == Some(false) {
             problems.push("the private key does not belong to this certificate".into());
         }
+        if self.facts.client_auth == Some(false) {
+            problems.push(
+                "its extendedKeyUsage does not allow clientAuth; servers may refuse it".into(),
+            );
+        }
+        problems
+    }
+
+    fn find_notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
         if self.facts.version < 3 {
-            problems.push(format!(
-                "it is an X.509 v{} certificate, which modern TLS stacks refuse; reissue it as v3 with scripts/generate-client-certificate.sh",
+            notes.push(format!(
+                "it is an X.509 v{} certificate (what `openssl x509 -req` without extensions makes): API Gateway and heartbeat accept it; some TLS stacks refuse it, and scripts/generate-client-certificate.sh makes v3",
                 self.facts.version
             ));
         }
-        match self.facts.client_auth {
-            Some(true) => {}
-            Some(false) => problems.push(
-                "its extendedKeyUsage does not allow clientAuth; servers may refuse it".into(),
-            ),
-            None => problems.push(
-                "it states no clientAuth purpose (no extendedKeyUsage); reissue it with one".into(),
-            ),
+        if self.facts.client_auth.is_none() {
+            notes.push(
+                "it states no purpose (no extendedKeyUsage), which allows any, clientAuth included"
+                    .into(),
+            );
         }
-        problems
+        notes
     }
 
     /// Maps the findings to the exit code: 0 when nothing is wrong, 1 otherwise.
@@ -104,7 +118,7 @@ impl Inspection {
             out,
             "valid until:  {} ({})",
             rfc3339(f.not_after),
-            days_phrase(self.days_left)
+            days_phrase(self.days_left, self.facts.not_after < unix_now())
         )?;
         let purpose = match f.client_auth {
             Some(true) => "clientAuth",
@@ -125,6 +139,9 @@ impl Inspection {
             (Some(name), None) => format!("unknown ({name})"),
         };
         writeln!(out, "key matches:  {matches}")?;
+        for note in &self.notes {
+            writeln!(out, "note: {note}")?;
+        }
         if self.problems.is_empty() {
             return writeln!(out, "heartbeat: no problems found");
         }
@@ -156,6 +173,7 @@ impl Inspection {
             "chain_length": self.chain_length,
             "key_matches": self.key_matches,
             "problems": self.problems,
+            "notes": self.notes,
         })
     }
 }
@@ -171,13 +189,36 @@ pub fn command(config: &InspectConfig, out: &mut dyn Write) -> Result<ExitCode, 
     Ok(inspection.exit_code())
 }
 
-/// Says how far away expiry is, as a person would: "30 days left", "expires today", "expired 4 days ago".
-fn days_phrase(days_left: i64) -> String {
-    match days_left {
-        0 => "expires within a day".to_string(),
-        1 => "1 day left".to_string(),
-        n if n > 1 => format!("{n} days left"),
-        -1 => "expired 1 day ago".to_string(),
-        n => format!("expired {} days ago", n.unsigned_abs()),
+/// Says how far away expiry is, as a person would: "30 days left", "expires within a day", "expired 3 days
+/// ago", "expired today". Whole days, counted toward zero: 3 days and a second ago is 3 days ago.
+fn days_phrase(days_left: i64, expired: bool) -> String {
+    match (days_left, expired) {
+        (0, true) => "expired today".to_string(),
+        (0, false) => "expires within a day".to_string(),
+        (1, _) => "1 day left".to_string(),
+        (n, _) if n > 1 => format!("{n} days left"),
+        (-1, _) => "expired 1 day ago".to_string(),
+        (n, _) => format!("expired {} days ago", n.unsigned_abs()),
+    }
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_read_as_people_count_them() {
+        assert_eq!(days_phrase(30, false), "30 days left");
+        assert_eq!(days_phrase(1, false), "1 day left");
+        assert_eq!(days_phrase(0, false), "expires within a day");
+        assert_eq!(days_phrase(0, true), "expired today");
+        assert_eq!(days_phrase(-1, true), "expired 1 day ago");
+        assert_eq!(days_phrase(-3, true), "expired 3 days ago");
     }
 }
