@@ -883,3 +883,44 @@ fn reports_find_their_folder_and_a_run_that_cannot_start_still_says_why_in_json_
     );
     assert_eq!(sandbox.connections(), before, "nothing may be sent");
 }
+
+#[test]
+fn a_variable_that_is_not_utf8_is_named_as_such_in_text_and_secrets() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let sandbox = sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("suite.toml");
+    let text = CONSUMERS.replace("${SERVICE_BASE_URL}", "https://${HOST_NAME}")
+        + &check_block("a", "full", "/v1/persons/A8451DY", "");
+    std::fs::write(&file, text).unwrap();
+    let not_utf8 = std::ffi::OsStr::from_bytes(b"bad\xffvalue");
+    for (name, unset) in [
+        ("HOST_NAME", "FULL_ACCESS_KEY"),
+        ("FULL_ACCESS_KEY", "HOST_NAME"),
+    ] {
+        let output = heartbeat()
+            .arg("suite")
+            .arg(&file)
+            .arg("--list")
+            .envs(
+                suite_env(&sandbox)
+                    .into_iter()
+                    .filter(|(k, _)| k != name && k != unset),
+            )
+            .env(name, not_utf8)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(&format!("${name} is set but is not valid UTF-8")),
+            "{stderr}"
+        );
+        // The other side: a variable that is really unset is named as unset.
+        assert!(
+            stderr.contains(&format!("${{{unset}}}, which is not set")),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("bad"), "{stderr}");
+    }
+}

@@ -159,13 +159,9 @@ impl<'a> Reader<'a> {
                 rest = after;
                 continue;
             }
-            match self.env.get(name) {
-                Some(value) => out.push_str(value),
-                None => {
-                    let message = format!("{key} refers to ${{{name}}}, which is not set");
-                    self.problem(span, message);
-                    ok = false;
-                }
+            match self.variable(key, name, span) {
+                Some(value) => out.push_str(&value),
+                None => ok = false,
             }
             rest = &after[used..];
         }
@@ -194,20 +190,25 @@ impl<'a> Reader<'a> {
                 return None;
             }
         };
+        self.variable(key, name, &value.span())
+            .map(SecretString::from)
+    }
+
+    /// Reads a variable a reference names; one set to something that is not UTF-8 is named as such, not as
+    /// unset, and the value is never shown.
+    fn variable(&mut self, key: &str, name: &str, span: &Range<usize>) -> Option<String> {
         if let Some(problem) = self.env.utf8_problem(name) {
-            self.problem(&value.span(), format!("{key}: ${name} {}", problem.message));
+            self.problem(span, format!("{key}: ${name} {}", problem.message));
             return None;
         }
-        match self.env.get(name) {
-            Some(secret) => Some(SecretString::from(secret.to_string())),
-            None => {
-                self.problem(
-                    &value.span(),
-                    format!("{key} refers to ${{{name}}}, which is not set"),
-                );
-                None
-            }
+        let value = self.env.get(name).map(str::to_string);
+        if value.is_none() {
+            self.problem(
+                span,
+                format!("{key} refers to ${{{name}}}, which is not set"),
+            );
         }
+        value
     }
 }
 
