@@ -18,6 +18,9 @@ pub type Value<'i> = Spanned<DeValue<'i>>;
 pub struct Reader<'a> {
     label: &'a str,
     text: &'a str,
+    /// Where each line starts, so a position is found by binary search: naming every check's position stays
+    /// linear in the file (a scan from the start each time made 20,000 checks take 17 s).
+    line_starts: Vec<usize>,
     env: &'a Environment,
     pub problems: Vec<Problem>,
 }
@@ -25,19 +28,28 @@ pub struct Reader<'a> {
 impl<'a> Reader<'a> {
     /// Starts reading `text`, naming positions after `label` (the file's path).
     pub fn new(label: &'a str, text: &'a str, env: &'a Environment) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
         Self {
             label,
             text,
+            line_starts,
             env,
             problems: Vec::new(),
         }
     }
 
-    /// Names a position as `file:line:column`.
+    /// Names a position as `file:line:column` (columns count characters, from 1).
     pub fn at(&self, span: &Range<usize>) -> String {
-        let before = &self.text[..span.start.min(self.text.len())];
-        let line = before.matches('\n').count() + 1;
-        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        let offset = span.start.min(self.text.len());
+        let line = self.line_starts.partition_point(|&start| start <= offset);
+        let start = self.line_starts[line - 1];
+        let column = self
+            .text
+            .get(start..offset)
+            .map_or(0, |l| l.chars().count())
+            + 1;
         format!("{}:{line}:{column}", self.label)
     }
 
@@ -264,6 +276,29 @@ pub fn to_json(value: &DeValue<'_>) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn positions_are_lines_and_character_columns() {
+        let env = Environment::default();
+        let text = "a = 1\nnamé = \"x\"\n\nlast";
+        let reader = Reader::new("f.toml", text, &env);
+        assert_eq!(reader.at(&(0..1)), "f.toml:1:1");
+        assert_eq!(reader.at(&(4..5)), "f.toml:1:5");
+        assert_eq!(reader.at(&(6..7)), "f.toml:2:1");
+        let after_accent = text.find(" = \"").unwrap();
+        assert_eq!(
+            reader.at(&(after_accent..after_accent + 1)),
+            "f.toml:2:5",
+            "columns count characters"
+        );
+        assert_eq!(reader.at(&(18..19)), "f.toml:3:1");
+        assert_eq!(reader.at(&(19..20)), "f.toml:4:1");
+        assert_eq!(
+            reader.at(&(999..1000)),
+            "f.toml:4:5",
+            "past the end: the end"
+        );
+    }
 
     #[test]
     fn references_resolve_and_unset_ones_are_named_with_their_position() {
