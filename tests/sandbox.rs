@@ -253,6 +253,32 @@ fn a_consumers_file_that_is_not_the_teams_shape_is_refused() {
 }
 
 #[test]
+fn a_consumers_file_that_would_cost_too_much_is_refused_at_once() {
+    // 100,000 nested brackets took the YAML parser 43 s; bounded before parsing, it is refused at once.
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = dir.path().join("deep.yml");
+    let depth = 100_000;
+    let text = format!(
+        "authorisation:\n  consumers:\n    c: {}{}\n",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    std::fs::write(&yaml, text).unwrap();
+    let output = heartbeat()
+        .args(["sandbox", "--consumers"])
+        .arg(&yaml)
+        .timeout(Duration::from_secs(10))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("nests [ ] or { } more than 64 deep"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn curl_with_the_written_certificates_gets_json_and_curl_without_is_refused() {
     let sandbox = SandboxProcess::start(&[]);
     let (vars, dir) = (&sandbox.vars, sandbox.dir.path());

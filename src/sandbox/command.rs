@@ -87,8 +87,15 @@ fn load_pki(args: &SandboxArgs, names: &[&str]) -> Result<Pki, Error> {
 
 /// Reads an allow-list file in the shape of the team's `application-<env>.yml`.
 fn load_consumers(path: &Path) -> Result<Consumers, Error> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::io(format!("reading --consumers {}", path.display()), e))?;
+    let reading = || format!("reading --consumers {}", path.display());
+    let file = std::fs::File::open(path).map_err(|e| Error::io(reading(), e))?;
+    // One byte past the limit is enough to know the file is too large: a huge file is never read whole.
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut std::io::Read::take(file, super::consumers::MAX_FILE as u64 + 1),
+        &mut text,
+    )
+    .map_err(|e| Error::io(reading(), e))?;
     Consumers::from_yaml(&text).map_err(|why| {
         Error::Config(vec![crate::error::Problem::new(
             format!("--consumers {}", path.display()),
