@@ -63,7 +63,9 @@ pub fn man(out: &mut dyn Write) -> io::Result<()> {
     page.render_synopsis_section(out)?;
     page.render_description_section(out)?;
     page.render_options_section(out)?;
-    page.render_subcommands_section(out)?;
+    // One page with every command and its options: clap_mangen's own subcommand list points at
+    // heartbeat-check(1) and others, pages nobody ships.
+    commands(out, &Cli::command(), "heartbeat")?;
     let mut roff = Roff::new();
     roff.control("SH", ["ENVIRONMENT"]);
     for (name, what) in ENVIRONMENT {
@@ -80,4 +82,34 @@ pub fn man(out: &mut dyn Write) -> io::Result<()> {
     }
     roff.to_writer(out)?;
     page.render_version_section(out)
+}
+
+/// Writes a section per command (nested ones too, like `cert inspect`): its usage, what it does, its options.
+fn commands(out: &mut dyn Write, parent: &clap::Command, path: &str) -> io::Result<()> {
+    for command in parent.get_subcommands().filter(|c| !c.is_hide_set()) {
+        let path = format!("{path} {}", command.get_name());
+        let mut roff = Roff::new();
+        roff.control("SH", [path.to_uppercase().as_str()]);
+        if let Some(about) = command.get_long_about().or(command.get_about()) {
+            roff.text([roman(about.to_string())]);
+        }
+        roff.control("PP", [])
+            .text([bold("Usage: "), roman(format!("{path} {}", usage(command)))]);
+        roff.to_writer(out)?;
+        let mut options = Vec::new();
+        clap_mangen::Man::new(command.clone()).render_options_section(&mut options)?;
+        let options = String::from_utf8_lossy(&options);
+        out.write_all(options.replacen(".SH OPTIONS", ".SS Options", 1).as_bytes())?;
+        commands(out, command, &path)?;
+    }
+    Ok(())
+}
+
+/// The command's arguments as clap writes them after its name (`[OPTIONS] <FILE>`).
+fn usage(command: &clap::Command) -> String {
+    let rendered = command.clone().render_usage().to_string();
+    let line = rendered.trim_start_matches("Usage: ");
+    line.split_once(' ')
+        .map_or("", |(_, args)| args)
+        .to_string()
 }

@@ -63,6 +63,43 @@ fn completions_are_valid_scripts_and_the_man_page_is_roff() {
     ] {
         assert!(man.contains(section), "{section} missing from the man page");
     }
+    // One page with every command and its flags; no reference to pages that are not shipped.
+    for section in [
+        ".SH \"HEARTBEAT CHECK\"",
+        ".SH \"HEARTBEAT SUITE\"",
+        ".SH \"HEARTBEAT CERT INSPECT\"",
+        ".SH \"HEARTBEAT SANDBOX\"",
+        "\\-\\-only",
+        "\\-\\-attempts",
+        "\\-\\-cert\\-warn\\-days",
+        "\\-\\-write\\-env",
+    ] {
+        assert!(man.contains(section), "{section} missing from the man page");
+    }
+    assert!(!man.contains("(1)"), "a reference to another page");
+    // groff, as man runs it, reads the page without a single warning.
+    let groff = Command::new("groff")
+        .args(["-man", "-Tutf8", "-ww", "-z"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    match groff {
+        Err(_) => skip("the man page through groff", "groff is not installed"),
+        Ok(mut groff) => {
+            groff
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(man.as_bytes())
+                .unwrap();
+            let done = groff.wait_with_output().unwrap();
+            assert!(
+                done.status.success() && done.stderr.is_empty(),
+                "{}",
+                String::from_utf8_lossy(&done.stderr)
+            );
+        }
+    }
 }
 
 #[test]
