@@ -7,7 +7,8 @@
 #   --ca-cert FILE --ca-key FILE  sign with this CA instead of fetching it from Kubernetes
 #   --ec                          an EC P-256 key instead of RSA-2048
 #   --days N                      validity in days (default 365, at most 3650)
-#   --service-url URL             the URL the client will call, for the allow-list lines printed at the end
+#   --service-url URL             the URL the client will call, for the authorisation lines printed at the end
+#   --role ROLE                   the role that grants that path (authorisation.yaml's roles), for those lines
 #   --out DIR                     where to write the files (default: the current directory)
 #   --force                       overwrite existing files
 #   --print-base64                also print the base64 values to paste (they are secrets)
@@ -16,7 +17,7 @@
 # truststore-private-key) in the namespace hmpps-integration-api-<environment>, through kubectl, into a private
 # temporary directory that is removed on exit, failure included. The certificate's CN is the client's name,
 # which the API authorises by. Writes <environment>-<client>-client.pem and .key, mode 0600, and prints the
-# allow-list lines to add to application-<environment>.yml.
+# authorisation lines to add to authorisation.yaml: the consumer with its role, or the older include pattern.
 set -euo pipefail
 umask 077
 
@@ -26,11 +27,11 @@ die() {
 }
 # Prints the header comment (from the usage line to the end of the comment) as help.
 usage() {
-  sed -n '/^#   scripts\/generate-client-certificate.sh/,/^# allow-list lines/p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '/^#   scripts\/generate-client-certificate.sh/,/^# authorisation lines/p' "$0" | sed 's/^# \{0,1\}//'
   exit "${1:-2}"
 }
 
-ca_cert="" ca_key="" key_type=rsa days=365 out=. force=0 print_base64=0 service_url=${SERVICE_URL:-}
+ca_cert="" ca_key="" key_type=rsa days=365 out=. force=0 print_base64=0 service_url=${SERVICE_URL:-} role=""
 positional=()
 while [ "$#" -gt 0 ]; do
   case "$1" in
@@ -42,6 +43,7 @@ while [ "$#" -gt 0 ]; do
     --force) force=1 ;;
     --print-base64) print_base64=1 ;;
     --service-url) service_url=${2:?--service-url needs a URL}; shift ;;
+    --role) role=${2:?--role needs a role name}; shift ;;
     -h | --help) usage 0 ;;
     -*) echo "generate-client-certificate: unknown option $1" >&2; usage >&2 ;;
     *) positional+=("$1") ;;
@@ -53,6 +55,7 @@ environment=${positional[0]} client=${positional[1]}
 code=2
 [[ "$environment" =~ ^[a-z0-9][a-z0-9-]*$ ]] || die "environment '$environment' must be lower case letters, digits and dashes"
 [[ "$client" =~ ^[A-Za-z0-9][A-Za-z0-9_-]*$ ]] || die "client '$client' must be letters, digits, dashes or underscores"
+[ -z "$role" ] || [[ "$role" =~ ^[a-z0-9][a-z0-9-]*$ ]] || die "role '$role' must be lower case letters, digits and dashes"
 if ! [[ "$days" =~ ^[1-9][0-9]{0,3}$ ]] || [ "$days" -gt 3650 ]; then
   die "--days must be a whole number of days from 1 to 3650 (ten years); got '$days'"
 fi
@@ -102,13 +105,19 @@ openssl x509 -req -in "$work/client.csr" -CA "$ca_cert" -CAkey "$ca_key" -set_se
   -days "$days" -sha256 -extfile "$work/client.ext" -out "$work/client.pem" 2>"$work/openssl.log" ||
   die "signing failed: $(tr '\n' ' ' <"$work/openssl.log")"
 
-# The allow-list pattern for the URL's path: the path itself, regex-escaped (the API matches the whole path).
+# The include pattern for the URL's path, as the API matches it (the whole path): each segment that holds an
+# id (a digit, but not a version like v1) becomes one segment of anything, the rest is escaped literally.
 path=$(printf '%s' "$service_url" | sed -E 's#^[a-zA-Z]+://[^/]*##; s#[?\#].*##')
-if [ -n "$path" ]; then
-  allowed=$(printf '%s' "$path" | sed -E 's/[][\.*^$+?(){}|]/\\&/g')
-else
-  allowed='/v1/persons/[^/]*$'
-fi
+allowed=""
+IFS=/ read -r -a segments <<<"${path#/}"
+for segment in "${segments[@]}"; do
+  if [[ "$segment" =~ [0-9] ]] && ! [[ "$segment" =~ ^v[0-9]+$ ]]; then
+    allowed+="/[^/]+"
+  else
+    allowed+="/$(printf '%s' "$segment" | sed -E 's/[][\.*^$+?(){}|]/\\&/g')"
+  fi
+done
+[ -n "$path" ] || allowed='/v1/persons/[^/]+'
 
 mkdir -p "$out"
 install -m 0600 "$work/client.pem" "$cert_out"
@@ -120,8 +129,12 @@ wrote $cert_out (X.509 v3, clientAuth, CN=$client, until $expiry)
   and $key_out ($kind private key), both mode 0600
 next:
   1. heartbeat cert inspect --cert $cert_out --key $key_out
-  2. let CN=$client call its path: add to src/main/resources/application-$environment.yml of
-     hmpps-integration-api (a pull request), under authorisation.consumers:
+  2. let CN=$client call the API: a pull request to the team's authorisation.yaml (the private configuration
+     repository; application-$environment.yml of hmpps-integration-api until July 2026), under
+     authorisation.consumers:
+       $client:
+         roles: ["${role:-ROLE}"]$([ -n "$role" ] || echo "   # the role whose permissions include ${path:-the path it calls} (see roles)")
+     or, in the older style the API still accepts:
        $client:
          include:
            - '$allowed'

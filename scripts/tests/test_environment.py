@@ -69,6 +69,25 @@ def test_a_v3_client_certificate_from_a_local_ca(tmp_path, ca):
     assert "(364 days left)" in inspect.stdout or "(365 days left)" in inspect.stdout
 
 
+@pytest.mark.parametrize("path, pattern", [
+    ("/v1/persons/A8451DY/name", "/v1/persons/[^/]+/name"),
+    ("/v1/hmpps/reference-data", "/v1/hmpps/reference-data"),
+    ("/v1/persons/G6333VK/visit-orders?page=2", "/v1/persons/[^/]+/visit-orders"),
+    ("/v2/a.b/x", "/v2/a\\.b/x"),
+])
+def test_the_authorisation_lines_name_the_role_and_the_paths_template(tmp_path, ca, path, pattern):
+    run = generate("dev", "probe", "--role", "private-prison", "--service-url", f"https://api.test{path}",
+                   "--ca-cert", str(ca[0]), "--ca-key", str(ca[1]), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert '       probe:\n         roles: ["private-prison"]\n' in run.stdout, run.stdout
+    assert f"           - '{pattern}'\n" in run.stdout, run.stdout
+    # The pattern lets the path in as the API matches it (the whole path), and not a neighbour.
+    bare = path.split("?")[0]
+    assert re.fullmatch(pattern, bare) and not re.fullmatch(pattern, bare + "/more")
+    assert generate("dev", "probe", "--role", "Bad Role", "--ca-cert", str(ca[0]), "--ca-key", str(ca[1]),
+                    cwd=tmp_path).returncode == 2
+
+
 def test_ec_keys_days_and_print_base64(tmp_path, ca):
     run = generate("preprod", "probe", "--ec", "--days", "30", "--print-base64", "--ca-cert", str(ca[0]), "--ca-key", str(ca[1]), cwd=tmp_path)
     assert run.returncode == 0, run.stderr
@@ -132,7 +151,9 @@ def test_the_ca_fetched_from_kubernetes_is_removed_afterwards(tmp_path, ca):
     log = (tmp_path / "kubectl.log").read_text()
     assert "jsonpath={.data.truststore-public-key}" in log and "jsonpath={.data.truststore-private-key}" in log
     assert "application-dev.yml" in run.stdout
-    assert "       heartbeat:\n         include:\n           - '/v1/persons/A8451DY\\.json'\n" in run.stdout, run.stdout
+    assert '       heartbeat:\n         roles: ["ROLE"]   # the role whose permissions include /v1/persons/A8451DY.json' in run.stdout, run.stdout
+    # The include pattern is the path's template: the id segment any segment, the rest literal.
+    assert "       heartbeat:\n         include:\n           - '/v1/persons/[^/]+'\n" in run.stdout, run.stdout
 
 
 def test_a_missing_ca_secret_is_named(tmp_path, ca):
@@ -450,7 +471,7 @@ def test_the_readme_steps_give_a_context_that_checks_healthy(tmp_path, ca):
         url = origin + "/v1/persons/A8451DY"
         made = generate("dev", "heartbeat", "--service-url", url, cwd=tmp_path, env=env)
         assert made.returncode == 0, made.stderr
-        assert "- '/v1/persons/A8451DY'" in made.stdout
+        assert "- '/v1/persons/[^/]+'" in made.stdout
         api = CircleCI()
         args = ["dev", "--client", "heartbeat", "--org-id", ORG, "--service-url", url, "--api-url", api.url]
         created = subprocess.run(["bash", str(SCRIPTS / "create-context.sh"), *args], cwd=tmp_path, capture_output=True, text=True, env=env)
