@@ -56,6 +56,20 @@ impl CheckResult {
         self.attempts.last().and_then(|a| a.failure.as_ref())
     }
 
+    /// Lists the attempts really made: an interrupted run's last entry only records the interruption.
+    pub fn made(&self) -> impl DoubleEndedIterator<Item = &Attempt> {
+        self.attempts.iter().filter(|a| {
+            !a.failure
+                .as_ref()
+                .is_some_and(|f| matches!(f.class, FailureClass::Interrupted(_)))
+        })
+    }
+
+    /// Counts the attempts really made.
+    pub fn attempts_made(&self) -> usize {
+        self.made().count()
+    }
+
     /// Maps the verdict to the exit code.
     pub fn exit_code(&self) -> ExitCode {
         self.failure()

@@ -170,7 +170,7 @@ impl TextReport {
         writeln!(
             out,
             "  attempts:    {} of {}{stopped}",
-            result.attempts.len(),
+            result.attempts_made(),
             result.max_attempts
         )?;
         writeln!(out, "  hint: {}", failure.class.hint())

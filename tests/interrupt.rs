@@ -120,6 +120,64 @@ mod signals {
         assert_eq!(classes, ["passed", "interrupted"]);
         assert_eq!(junit.matches("<testcase ").count(), 2, "{junit}");
     }
+
+    #[test]
+    fn sigterm_on_a_check_counts_only_the_attempts_made_exit_143() {
+        let sandbox = sandbox();
+        let env = env_of(vars(&sandbox, "/fault/error"));
+        let (code, waited, stdout, stderr, _) = interrupt(
+            &["check", "--attempts", "5", "--retry-delay", "200ms"],
+            &env,
+            "attempt 2/5",
+            "-TERM",
+        );
+        assert_eq!(code, 143, "{stderr}");
+        assert!(waited < 5.0, "took {waited:.1}s to stop");
+        // Two attempts were made when the signal came (the third may have begun, never finished).
+        let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        let made = json["attempts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["class"] != "interrupted")
+            .count();
+        assert!(
+            stderr.contains(&format!("attempts:    {made} of 5")),
+            "{stderr}"
+        );
+        assert!(made >= 2 && made < 5, "{made}");
+        assert!(stderr.contains("interrupted by SIGTERM"), "{stderr}");
+    }
+
+    #[test]
+    fn sigint_on_a_suite_keeps_the_running_checks_finished_attempts_exit_130() {
+        let sandbox = sandbox();
+        let mut env = sandbox.profile_environment().unwrap();
+        env.push(("SERVICE_CA_CERT".into(), b64(&sandbox.pki().ca_cert_pem)));
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("s.toml");
+        std::fs::write(
+            &file,
+            "base_url = \"${SERVICE_BASE_URL}\"\n[consumers.full]\napi_key = \"${FULL_ACCESS_API_KEY}\"\ncert = \"${FULL_ACCESS_CERT}\"\nkey = \"${FULL_ACCESS_KEY}\"\n[consumers.limited]\napi_key = \"${LIMITED_ACCESS_API_KEY}\"\ncert = \"${LIMITED_ACCESS_CERT}\"\nkey = \"${LIMITED_ACCESS_KEY}\"\n[[check]]\nname = \"failing\"\nconsumer = \"limited\"\npath = \"/fault/error\"\nattempts = 3\nretry_delay = \"60s\"\n[[check]]\nname = \"slowish\"\nconsumer = \"full\"\npath = \"/fault/slow?delay=1s\"\n",
+        )
+        .unwrap();
+        let (code, waited, stdout, stderr, _) = interrupt(
+            &["suite", file.to_str().unwrap()],
+            &env,
+            "✓ slowish",
+            "-INT",
+        );
+        assert_eq!(code, 130, "{stderr}");
+        assert!(waited < 5.0, "took {waited:.1}s to stop");
+        let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        let failing = &json["checks"][0];
+        assert_eq!(failing["class"], "interrupted", "{json}");
+        // Its first attempt had finished: its 500 and request id are still reported.
+        assert_eq!(failing["status"], 500, "{json}");
+        assert_eq!(failing["attempts"], 1, "{json}");
+        let id = failing["request_id"].as_str().unwrap();
+        assert!(id.len() > 8 && id != "-", "{json}");
+    }
 }
 
 #[test]

@@ -112,6 +112,7 @@ pub fn execute(
     let started = Instant::now();
     let runtime = crate::runtime()?;
     let finished = std::cell::RefCell::new(Vec::new());
+    let progress: run::Progress = std::cell::RefCell::new(vec![Vec::new(); suite.checks.len()]);
     let results = runtime.block_on(async {
         let mut listener = crate::interrupt::Listener::new();
         let mut on_done = |result: &crate::probe::CheckResult| {
@@ -120,10 +121,11 @@ pub fn execute(
             finished.borrow_mut().push(result.clone());
         };
         tokio::select! {
-            results = run::run(suite, &redactor, &mut on_done) => results,
+            results = run::run(suite, &redactor, &progress, &mut on_done) => results,
             signal = listener.wait() => {
                 let done = std::mem::take(&mut *finished.borrow_mut());
-                interrupted(suite, &redactor, done, started, signal)
+                let attempts = std::mem::take(&mut *progress.borrow_mut());
+                interrupted(suite, &redactor, done, attempts, started, signal)
             }
         }
     });
@@ -133,33 +135,35 @@ pub fn execute(
     Ok((results, code, elapsed))
 }
 
-/// The results of a suite a signal stopped: the finished checks as they ended, every other one interrupted.
+/// The results of a suite a signal stopped: the finished checks as they ended, every other one interrupted
+/// with the attempts it had finished (their statuses and request ids are what find them in the logs).
 fn interrupted(
     suite: &Suite,
     redactor: &Redactor,
     done: Vec<crate::probe::CheckResult>,
+    attempts: Vec<Vec<crate::probe::Attempt>>,
     started: Instant,
     signal: crate::interrupt::Signal,
 ) -> Vec<crate::probe::CheckResult> {
+    let mut done: std::collections::HashMap<String, crate::probe::CheckResult> =
+        done.into_iter().map(|r| (r.name.clone(), r)).collect();
+    let mut attempts = attempts.into_iter();
     suite
         .checks
         .iter()
         .map(|planned| {
-            done.iter()
-                .find(|r| r.name == planned.check.name)
-                .cloned()
-                .unwrap_or_else(|| {
-                    let consumer = &suite.consumers[planned.consumer];
-                    let elapsed = started.elapsed();
-                    crate::probe::interrupted(
-                        &planned.check,
-                        consumer,
-                        redactor,
-                        Vec::new(),
-                        elapsed,
-                        signal,
-                    )
-                })
+            let finished = attempts.next().unwrap_or_default();
+            done.remove(&planned.check.name).unwrap_or_else(|| {
+                let consumer = &suite.consumers[planned.consumer];
+                crate::probe::interrupted(
+                    &planned.check,
+                    consumer,
+                    redactor,
+                    finished,
+                    started.elapsed(),
+                    signal,
+                )
+            })
         })
         .collect()
 }

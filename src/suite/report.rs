@@ -94,7 +94,8 @@ pub fn json(results: &[CheckResult], code: ExitCode, elapsed_ms: u128) -> serde_
     let checks: Vec<serde_json::Value> = results
         .iter()
         .map(|r| {
-            let last = r.attempts.last();
+            // The last attempt made: an interrupted check still shows its last answer and request ids.
+            let last = r.made().next_back();
             let failure = r.failure();
             json!({
                 "name": r.name,
@@ -105,7 +106,7 @@ pub fn json(results: &[CheckResult], code: ExitCode, elapsed_ms: u128) -> serde_
                 "class": failure.map(|f| f.class.as_str()),
                 "status": last.and_then(|a| a.status),
                 "latency_ms": last.map(|a| a.latency.as_millis() as u64),
-                "attempts": r.attempts.len(),
+                "attempts": r.attempts_made(),
                 "message": failure.map(|f| f.message.as_str()),
                 "user_message": failure.and_then(|f| f.user_message.as_deref()),
                 "request_id": last.map(|a| a.request_id.as_str()),

@@ -7,16 +7,21 @@ use std::time::Duration;
 use futures_util::StreamExt as _;
 
 use super::plan::Suite;
-use crate::probe::{self, Caller, CheckResult};
+use crate::probe::{self, Attempt, Caller, CheckResult};
 use crate::redact::Redactor;
 
 /// How long a pooled client waits to connect; each attempt's own timeout bounds it further.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Runs every check, calling `on_done` as each finishes; returns the results in the file's order.
+/// The attempts each check (by its index) has finished so far: what an interrupted run still reports.
+pub type Progress = std::cell::RefCell<Vec<Vec<Attempt>>>;
+
+/// Runs every check, recording each attempt in `progress` and calling `on_done` as each check finishes;
+/// returns the results in the file's order.
 pub async fn run(
     suite: &Suite,
     redactor: &Redactor,
+    progress: &Progress,
     on_done: &mut dyn FnMut(&CheckResult),
 ) -> Vec<CheckResult> {
     let pools: Vec<reqwest::Client> = suite
@@ -38,7 +43,12 @@ pub async fn run(
                 client: fresh.as_ref().unwrap_or(pool),
                 redactor,
             };
-            let result = probe::run(&planned.check, &caller, &mut |_, _| {}).await;
+            let mut record = |attempt: &Attempt, _| {
+                if let Some(attempts) = progress.borrow_mut().get_mut(index) {
+                    attempts.push(attempt.clone());
+                }
+            };
+            let result = probe::run(&planned.check, &caller, &mut record).await;
             (index, result)
         }
     });
