@@ -145,7 +145,7 @@ mod signals {
             stderr.contains(&format!("attempts:    {made} of 5")),
             "{stderr}"
         );
-        assert!(made >= 2 && made < 5, "{made}");
+        assert!((2..5).contains(&made), "{made}");
         assert!(stderr.contains("interrupted by SIGTERM"), "{stderr}");
     }
 
