@@ -25,7 +25,9 @@ sys.path.insert(0, str(ROOT / "orb" / "tools"))
 import orbtool  # noqa: E402
 
 TARGET = "x86_64-unknown-linux-musl"
-CACHE_PATHS = [Path("/tmp/heartbeat-cache"), Path("/tmp/heartbeat-cache-key")]
+# The orb keeps its download cache and cache key under /tmp (one job per machine on CircleCI); the tests give
+# each test its own folder instead, so two test runs on one machine never meet.
+ORB_CACHE = "/tmp/heartbeat-cache"
 
 
 # --- static checks ---------------------------------------------------------------------------------------
@@ -180,7 +182,8 @@ def packed_orb(tmp_path: Path, pinned_version: str, sums: str) -> dict:
     shutil.copytree(SRC, src)
     (tmp_path / "SHA256SUMS").write_text(sums)
     subprocess.run([str(ROOT / "scripts" / "pin-orb.sh"), pinned_version, str(tmp_path / "SHA256SUMS"), str(src / "scripts" / "install.sh")], check=True)
-    text = orbtool.dump(orbtool.pack(src))
+    # The cache paths (and the cache key file beside them) move into this test's own folder.
+    text = orbtool.dump(orbtool.pack(src)).replace(ORB_CACHE, str(tmp_path / "heartbeat-cache"))
     (tmp_path / "orb.yml").write_text(text)
     return yaml.safe_load(text)
 
@@ -198,14 +201,6 @@ def sandbox(tmp_path, binary):
     yield context
     proc.terminate()
     proc.wait(timeout=10)
-
-
-@pytest.fixture(autouse=True)
-def clean_machine():
-    """CircleCI starts every job on a fresh machine: clear what the orb leaves in /tmp."""
-    for path in CACHE_PATHS:
-        shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
-    yield
 
 
 def runner(tmp_path, orb, context, name="job", shell=None, image_has_bash=True):
@@ -243,7 +238,7 @@ def test_a_fresh_machine_installs_from_the_cache_without_downloading(tmp_path, r
     orb = packed_orb(tmp_path, version, (release_dir / "SHA256SUMS").read_text())
     first = runner(tmp_path, orb, sandbox, "first")
     assert first.run_command("install", {"release_url": server.url, "install_dir": str(tmp_path / "bin1")})
-    shutil.rmtree("/tmp/heartbeat-cache")  # the next job runs on a new machine
+    shutil.rmtree(tmp_path / "heartbeat-cache")  # the next job runs on a new machine
     second = runner(tmp_path, orb, sandbox, "second")
     assert second.run_command("install", {"release_url": server.url, "install_dir": str(tmp_path / "bin2")})
     assert "using the cached" in step(second, "Install heartbeat").output
