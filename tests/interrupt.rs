@@ -63,6 +63,27 @@ mod signals {
         )
     }
 
+    /// A suite file over the sandbox's profiles: the base URL, its CA and the full-access consumer, then `rest`.
+    /// Returns the sandbox, the environment, the folder holding the file, and its path.
+    fn profile_suite(
+        rest: &str,
+    ) -> (
+        heartbeat::sandbox::Handle,
+        Vec<(String, String)>,
+        tempfile::TempDir,
+        String,
+    ) {
+        let sandbox = sandbox();
+        let mut env = sandbox.profile_environment().unwrap();
+        env.push(("SERVICE_CA_CERT".into(), b64(&sandbox.pki().ca_cert_pem)));
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("s.toml");
+        let head = "base_url = \"${SERVICE_BASE_URL}\"\nca_cert = \"${SERVICE_CA_CERT}\"\n[consumers.full]\napi_key = \"${FULL_ACCESS_API_KEY}\"\ncert = \"${FULL_ACCESS_CERT}\"\nkey = \"${FULL_ACCESS_KEY}\"\n";
+        std::fs::write(&file, format!("{head}{rest}")).unwrap();
+        let path = file.to_str().unwrap().to_string();
+        (sandbox, env, dir, path)
+    }
+
     fn env_of(vars: Vec<(&'static str, String)>) -> Vec<(String, String)> {
         vars.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
     }
@@ -95,18 +116,11 @@ mod signals {
 
     #[test]
     fn sigterm_during_a_suite_reports_what_finished_exit_143() {
-        let sandbox = sandbox();
-        let mut env = sandbox.profile_environment().unwrap();
-        env.push(("SERVICE_CA_CERT".into(), b64(&sandbox.pki().ca_cert_pem)));
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("s.toml");
-        std::fs::write(
-            &file,
-            "base_url = \"${SERVICE_BASE_URL}\"\nca_cert = \"${SERVICE_CA_CERT}\"\n[consumers.full]\napi_key = \"${FULL_ACCESS_API_KEY}\"\ncert = \"${FULL_ACCESS_CERT}\"\nkey = \"${FULL_ACCESS_KEY}\"\n[[check]]\nname = \"quick\"\nconsumer = \"full\"\npath = \"/v1/persons/A8451DY\"\n[[check]]\nname = \"slow\"\nconsumer = \"full\"\npath = \"/fault/slow?delay=60s\"\ntimeout = \"2m\"\n",
-        )
-        .unwrap();
+        let (_sandbox, env, _dir, file) = profile_suite(
+            "[[check]]\nname = \"quick\"\nconsumer = \"full\"\npath = \"/v1/persons/A8451DY\"\n[[check]]\nname = \"slow\"\nconsumer = \"full\"\npath = \"/fault/slow?delay=60s\"\ntimeout = \"2m\"\n",
+        );
         let (code, waited, stdout, stderr, junit) =
-            interrupt(&["suite", file.to_str().unwrap()], &env, "✓ quick", "-TERM");
+            interrupt(&["suite", &file], &env, "✓ quick", "-TERM");
         assert_eq!(code, 143, "{stderr}");
         assert!(waited < 5.0, "took {waited:.1}s to stop");
         let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
@@ -151,22 +165,11 @@ mod signals {
 
     #[test]
     fn sigint_on_a_suite_keeps_the_running_checks_finished_attempts_exit_130() {
-        let sandbox = sandbox();
-        let mut env = sandbox.profile_environment().unwrap();
-        env.push(("SERVICE_CA_CERT".into(), b64(&sandbox.pki().ca_cert_pem)));
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("s.toml");
-        std::fs::write(
-            &file,
-            "base_url = \"${SERVICE_BASE_URL}\"\n[consumers.full]\napi_key = \"${FULL_ACCESS_API_KEY}\"\ncert = \"${FULL_ACCESS_CERT}\"\nkey = \"${FULL_ACCESS_KEY}\"\n[consumers.limited]\napi_key = \"${LIMITED_ACCESS_API_KEY}\"\ncert = \"${LIMITED_ACCESS_CERT}\"\nkey = \"${LIMITED_ACCESS_KEY}\"\n[[check]]\nname = \"failing\"\nconsumer = \"limited\"\npath = \"/fault/error\"\nattempts = 3\nretry_delay = \"60s\"\n[[check]]\nname = \"slowish\"\nconsumer = \"full\"\npath = \"/fault/slow?delay=1s\"\n",
-        )
-        .unwrap();
-        let (code, waited, stdout, stderr, _) = interrupt(
-            &["suite", file.to_str().unwrap()],
-            &env,
-            "✓ slowish",
-            "-INT",
+        let (_sandbox, env, _dir, file) = profile_suite(
+            "[consumers.limited]\napi_key = \"${LIMITED_ACCESS_API_KEY}\"\ncert = \"${LIMITED_ACCESS_CERT}\"\nkey = \"${LIMITED_ACCESS_KEY}\"\n[[check]]\nname = \"failing\"\nconsumer = \"limited\"\npath = \"/fault/error\"\nattempts = 3\nretry_delay = \"60s\"\n[[check]]\nname = \"slowish\"\nconsumer = \"full\"\npath = \"/fault/slow?delay=1s\"\n",
         );
+        let (code, waited, stdout, stderr, _) =
+            interrupt(&["suite", &file], &env, "✓ slowish", "-INT");
         assert_eq!(code, 130, "{stderr}");
         assert!(waited < 5.0, "took {waited:.1}s to stop");
         let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
