@@ -1,5 +1,5 @@
-//! One test per promise the README makes that a deliberate bug once broke unnoticed (see scripts/mutants.sh):
-//! each fails when its promise is broken.
+//! One test per promise the README makes that a deliberate bug once broke unnoticed (cargo-mutants now
+//! generates such bugs, .cargo/mutants.toml): each fails when its promise is broken.
 
 mod common;
 
