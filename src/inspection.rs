@@ -196,9 +196,9 @@ fn days_phrase(days_left: i64, expired: bool) -> String {
         (0, true) => "expired today".to_string(),
         (0, false) => "expires within a day".to_string(),
         (1, _) => "1 day left".to_string(),
-        (n, _) if n > 1 => format!("{n} days left"),
+        (2.., _) => format!("{days_left} days left"),
         (-1, _) => "expired 1 day ago".to_string(),
-        (n, _) => format!("expired {} days ago", n.unsigned_abs()),
+        (..=-2, _) => format!("expired {} days ago", days_left.unsigned_abs()),
     }
 }
 
@@ -215,6 +215,8 @@ mod tests {
     #[test]
     fn days_read_as_people_count_them() {
         assert_eq!(days_phrase(30, false), "30 days left");
+        assert_eq!(days_phrase(2, false), "2 days left");
+        assert_eq!(days_phrase(-2, true), "expired 2 days ago");
         assert_eq!(days_phrase(1, false), "1 day left");
         assert_eq!(days_phrase(0, false), "expires within a day");
         assert_eq!(days_phrase(0, true), "expired today");

@@ -74,6 +74,11 @@ fn a_modern_certificate_has_no_problems() {
     assert_eq!(json["key_matches"], true);
     assert_eq!(json["key_type"], "EC");
     assert_eq!(json["problems"], serde_json::json!([]));
+    assert_eq!(
+        json["notes"],
+        serde_json::json!([]),
+        "a v3 certificate with clientAuth needs no note"
+    );
     assert!(
         json["issuer"]
             .as_str()
