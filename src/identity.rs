@@ -82,9 +82,14 @@ impl CertFacts {
         (self.not_after - unix_seconds(now)) / 86_400
     }
 
+    /// Tells whether the certificate has expired at `now` (its last valid second is `not_after`).
+    pub fn expired(&self, now: SystemTime) -> bool {
+        unix_seconds(now) > self.not_after
+    }
+
     /// Explains why the certificate is not valid at `now`, with its dates.
-    pub fn validity_problem(&self, name: &str, now: SystemTime) -> Option<Problem> {
-        let now = unix_seconds(now);
+    pub fn validity_problem(&self, name: &str, at: SystemTime) -> Option<Problem> {
+        let now = unix_seconds(at);
         if now < self.not_before {
             Some(Problem::new(
                 name,
@@ -93,7 +98,7 @@ impl CertFacts {
                     rfc3339(self.not_before)
                 ),
             ))
-        } else if now > self.not_after {
+        } else if self.expired(at) {
             Some(Problem::new(
                 name,
                 format!(
@@ -245,6 +250,8 @@ mod tests {
         };
         assert_eq!(facts.days_left(now), 3);
         assert!(facts.validity_problem("MTLS_CERT", now).is_none());
+        let last_second = UNIX_EPOCH + Duration::from_secs(facts.not_after as u64);
+        assert!(!facts.expired(last_second) && facts.expired(last_second + Duration::from_secs(1)));
         // Expired 3 days and a second (and 3 days less a second) ago: 3 and 2 whole days, toward zero.
         let expired = now + Duration::from_secs(86_400 * 6 + 6);
         assert_eq!(facts.days_left(expired), -3);

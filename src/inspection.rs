@@ -23,6 +23,7 @@ pub struct Inspection {
     pub key_matches: Option<bool>,
     pub key_source: Option<String>,
     pub days_left: i64,
+    pub expired: bool,
     /// What makes the certificate unusable or soon unusable: exit 1.
     pub problems: Vec<String>,
     /// What is worth knowing but works: reported, exit 0.
@@ -49,6 +50,7 @@ impl Inspection {
             key_matches,
             key_source: config.key.as_ref().map(|key| key.name.to_string()),
             days_left,
+            expired: facts.expired(now),
             problems: Vec::new(),
             notes: Vec::new(),
             facts,
@@ -118,7 +120,7 @@ impl Inspection {
             out,
             "valid until:  {} ({})",
             rfc3339(f.not_after),
-            days_phrase(self.days_left, self.facts.not_after < unix_now())
+            days_phrase(self.days_left, self.expired)
         )?;
         let purpose = match f.client_auth {
             Some(true) => "clientAuth",
@@ -200,12 +202,6 @@ fn days_phrase(days_left: i64, expired: bool) -> String {
         (-1, _) => "expired 1 day ago".to_string(),
         (..=-2, _) => format!("expired {} days ago", days_left.unsigned_abs()),
     }
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 #[cfg(test)]

@@ -924,3 +924,24 @@ fn a_variable_that_is_not_utf8_is_named_as_such_in_text_and_secrets() {
         assert!(!stderr.contains("bad"), "{stderr}");
     }
 }
+
+#[test]
+fn a_suite_file_is_read_up_to_8_mib_and_no_further() {
+    let sandbox = sandbox();
+    let body = CONSUMERS.to_string() + &check_block("a", "full", "/v1/persons/A8451DY", "");
+    // 2 MiB of comments and one check: read and planned.
+    let padding = format!("# {}\n", "x".repeat(2 * 1024 * 1024));
+    let ran = run_suite(&(padding + &body), &suite_env(&sandbox), &["--list"]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    // One byte past 8 MiB: refused unread.
+    let limit = 8 * 1024 * 1024;
+    let over = format!("# {}\n", "x".repeat(limit - 3 - body.len() + 1)) + &body;
+    assert_eq!(over.len(), limit + 1);
+    let ran = run_suite(&over, &suite_env(&sandbox), &["--list"]);
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("larger than 8388608 bytes"),
+        "{}",
+        ran.stderr
+    );
+}
