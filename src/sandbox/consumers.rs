@@ -174,6 +174,14 @@ mod tests {
                 .unwrap_err()
                 .contains("nests")
         );
+        // Brackets inside a quoted string or a comment do not count; after the string ends, they do again.
+        let deep = "[".repeat(MAX_FLOW_DEPTH + 1);
+        assert_eq!(
+            bounded(&format!("a: '{deep}'\nb: \"{deep}\"\n# {deep}\n")),
+            Ok(())
+        );
+        assert!(bounded(&format!("a: 'q' {deep}\n")).is_err());
+        assert!(bounded(&format!("a: \"q\" {deep}\n")).is_err());
         let indented = |n: usize| format!("a:\n{}b: 1\n", " ".repeat(n));
         assert_eq!(bounded(&indented(MAX_INDENT)), Ok(()));
         assert!(
