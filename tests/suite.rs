@@ -703,13 +703,22 @@ fn a_locked_door_is_refused_only_by_a_refusal() {
             "expect = \"refused\"\nattempts = 1",
         )
     };
-    for (reset, code, class) in [(false, 4, "tls_handshake"), (true, 3, "connection_reset")] {
+    // A reset during the handshake reads as one at connect time or just after it, by timing: either way it is
+    // "no answer" (exit 3), never a refusal.
+    for (reset, code, classes) in [
+        (false, 4, &["tls_handshake"][..]),
+        (true, 3, &["connection_reset", "connection_refused"][..]),
+    ] {
         let addr = not_a_front_door(reset);
         let text = CONSUMERS.replace("${SERVICE_BASE_URL}", &format!("https://{addr}"))
             + &door("anonymous");
         let ran = run_suite(&text, &suite_env(&sandbox), &[]);
         assert_eq!(ran.code, code, "reset {reset}: {}", ran.stderr);
-        assert_eq!(ran.json()["checks"][0]["class"], class, "{}", ran.stdout);
+        let class = ran.json()["checks"][0]["class"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(classes.contains(&class.as_str()), "{}", ran.stdout);
     }
     // The other side: the real front door's refusals pass — no certificate, and one from an unknown CA.
     for consumer in ["anonymous", "stranger"] {
