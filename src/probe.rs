@@ -58,11 +58,10 @@ impl CheckResult {
 
     /// Lists the attempts really made: an interrupted run's last entry only records the interruption.
     pub fn made(&self) -> impl DoubleEndedIterator<Item = &Attempt> {
-        self.attempts.iter().filter(|a| {
-            !a.failure
-                .as_ref()
-                .is_some_and(|f| matches!(f.class, FailureClass::Interrupted(_)))
-        })
+        let interruption = |f: &Failure| matches!(f.class, FailureClass::Interrupted(_));
+        self.attempts
+            .iter()
+            .filter(move |a| !a.failure.as_ref().is_some_and(interruption))
     }
 
     /// Counts the attempts really made.

@@ -4,6 +4,7 @@
 mod command;
 pub mod consumers;
 mod faults;
+mod listener;
 pub mod pki;
 mod reply;
 pub mod routes;

@@ -19,6 +19,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 
 use super::consumers::{Consumers, PROFILES};
+use super::listener;
 use super::pki::Pki;
 use super::reply::Reply;
 use super::routes::{self, Routes};
@@ -161,7 +162,7 @@ impl Sandbox {
             listener,
             acceptor: TlsAcceptor::from(Arc::new(config)),
             shared,
-            slots: Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS)),
+            slots: listener::slots(),
         })
     }
 
@@ -183,7 +184,7 @@ impl Sandbox {
         loop {
             tokio::select! {
                 _ = &mut shutdown => break,
-                accepted = accept(&self.listener, &self.slots) => {
+                accepted = listener::accept(&self.listener, &self.slots) => {
                     let (stream, slot) = accepted;
                     let (acceptor, shared) = (self.acceptor.clone(), Arc::clone(&self.shared));
                     tokio::spawn(async move {
@@ -192,24 +193,6 @@ impl Sandbox {
                     });
                 }
             }
-        }
-    }
-}
-
-/// Waits for a free connection slot, then a connection. Out of descriptors (EMFILE) or any other accept error,
-/// it pauses instead of spinning: the connections already open go on being served.
-async fn accept(
-    listener: &TcpListener,
-    slots: &Arc<tokio::sync::Semaphore>,
-) -> (TcpStream, tokio::sync::OwnedSemaphorePermit) {
-    let slot = Arc::clone(slots)
-        .acquire_owned()
-        .await
-        .expect("the semaphore is never closed");
-    loop {
-        match listener.accept().await {
-            Ok((stream, _)) => return (stream, slot),
-            Err(_) => tokio::time::sleep(ACCEPT_PAUSE).await,
         }
     }
 }
@@ -234,18 +217,10 @@ fn server_config(pki: &Pki) -> Result<rustls::ServerConfig, Error> {
         .map_err(|_| tls_error("server certificate or key"))
 }
 
-/// At most this many connections are served at once; more wait in the listen backlog. Far above what the tests
-/// and the demo open, far below a machine's descriptors.
-const MAX_CONNECTIONS: usize = 256;
-/// The pause after a failed accept.
-const ACCEPT_PAUSE: Duration = Duration::from_millis(50);
 /// How long an idle keep-alive connection may wait for the next request's head.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a client may take to finish the TLS handshake before the connection is dropped.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long, and how much, a refused connection is drained before it is closed (see `linger`).
-const LINGER_TIME: Duration = Duration::from_secs(2);
-const LINGER_BYTES: usize = 64 * 1024;
 
 async fn connection(stream: TcpStream, acceptor: TlsAcceptor, shared: Arc<Shared>) {
     shared.connections.fetch_add(1, Ordering::SeqCst);
@@ -259,7 +234,7 @@ async fn connection(stream: TcpStream, acceptor: TlsAcceptor, shared: Arc<Shared
             if shared.log {
                 eprintln!("sandbox: TLS handshake refused: {e}");
             }
-            linger(stream).await;
+            listener::linger(stream).await;
             return;
         }
         Err(_) => return, // no handshake in time: a half-open connection holds nothing longer
@@ -284,26 +259,6 @@ async fn connection(stream: TcpStream, acceptor: TlsAcceptor, shared: Arc<Shared
         .header_read_timeout(HEADER_READ_TIMEOUT)
         .serve_connection(TokioIo::new(tls), service)
         .await;
-}
-
-/// Closes a refused connection as a careful server does (nginx's lingering close): our alert is already sent,
-/// so half-close, then read and discard what the client still sends for a moment. Closing at once with the
-/// client's request unread would make the kernel answer with a reset, which can overtake the alert: the client
-/// would see "connection reset" instead of the refusal it was given.
-async fn linger(mut stream: TcpStream) {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let _ = stream.shutdown().await;
-    let drain = async {
-        let mut buf = [0u8; 4096];
-        let mut total = 0usize;
-        while let Ok(n @ 1..) = stream.read(&mut buf).await {
-            total += n;
-            if total > LINGER_BYTES {
-                break;
-            }
-        }
-    };
-    let _ = tokio::time::timeout(LINGER_TIME, drain).await;
 }
 
 /// What the TLS layer says about the client of a connection.

@@ -4,9 +4,11 @@
 
 mod checks;
 mod consumers;
+mod fields;
 mod file;
 mod plan;
 mod report;
+mod request;
 mod run;
 
 use std::io::Write;

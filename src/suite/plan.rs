@@ -97,7 +97,7 @@ pub fn plan(
         origins,
         mut secrets,
     } = consumers::consumers(&mut reader, root, roots.as_ref(), base.as_ref(), env);
-    let known = checks::Known {
+    let known = super::fields::Known {
         names: &names,
         consumers: &consumers,
         origins: &origins,

@@ -1,0 +1,30 @@
+//! What planning a check reads: its keys (each falling back to `[defaults]`), and the consumers it may name —
+//! shared by the check's planning and its request's, below both.
+
+use std::collections::HashMap;
+
+use toml::de::DeTable;
+
+use super::file::Value;
+use crate::consumer::Consumer;
+
+/// What the checks may refer to: the consumers by name, as built, and where each one's credentials may go.
+pub(super) struct Known<'a> {
+    pub names: &'a HashMap<String, Option<usize>>,
+    pub consumers: &'a [Consumer],
+    pub origins: &'a [Vec<String>],
+    /// The file gives a base_url that is not valid: its own problem says so, once.
+    pub base_failed: bool,
+}
+
+/// A check's keys, falling back to `[defaults]`.
+pub(super) struct Fields<'t, 'i> {
+    pub table: &'t DeTable<'i>,
+    pub defaults: &'t DeTable<'i>,
+}
+
+impl<'t, 'i> Fields<'t, 'i> {
+    pub fn get(&self, key: &str) -> Option<&'t Value<'i>> {
+        self.table.get(key).or_else(|| self.defaults.get(key))
+    }
+}
