@@ -84,6 +84,11 @@ pub fn https_url(name: &str, text: &str) -> Result<Url, Problem> {
     Ok(url)
 }
 
+/// Names a URL's origin as compared: scheme, host and port (the default port spelled out).
+pub fn origin(url: &Url) -> String {
+    url.origin().ascii_serialization()
+}
+
 /// Joins a path to the base URL, refusing a path that would leave the base's origin (`@host`, `//host`,
 /// `:port`): a consumer's key and certificate belong to one origin.
 pub fn join(name: &str, base: &Url, path: &str) -> Result<Url, Problem> {

@@ -54,7 +54,7 @@ fn check(
     let name = match fields.table.get("name") {
         Some(value) => {
             let name = reader.string("name", value)?;
-            if let Some(problem) = name_problem("check name", &name) {
+            if let Some(problem) = super::fields::name_problem("check name", &name) {
                 reader.problem(&value.span(), problem);
                 return None;
             }
@@ -82,7 +82,7 @@ fn check(
                         .names
                         .keys()
                         .map(String::as_str)
-                        .filter(|n| name_problem("", n).is_none())
+                        .filter(|n| super::fields::name_problem("", n).is_none())
                         .collect();
                     names.sort_unstable();
                     let message = if names.is_empty() {
@@ -135,20 +135,6 @@ fn check(
             expect_refused,
         },
         consumer: consumer?,
-    })
-}
-
-/// Says why a name cannot be shown as written: names reach terminals, JSON and JUnit, so a control, bidi or
-/// invisible character in one would hide or reorder what people read (and JUnit could not carry it).
-pub(super) fn name_problem(what: &str, name: &str) -> Option<String> {
-    if name.trim().is_empty() {
-        return Some(format!("the {what} is empty"));
-    }
-    name.chars().find(|&c| crate::redact::is_unsafe(c)).map(|c| {
-        format!(
-            "the {what} holds U+{:04X}, a control, bidi or invisible character; names are shown in terminals and reports",
-            c as u32
-        )
     })
 }
 

@@ -35,11 +35,6 @@ pub(super) fn base_url(
         .ok()
 }
 
-/// A URL's origin as compared: scheme, host and port (the default port spelled out).
-pub(super) fn origin(url: &Url) -> String {
-    url.origin().ascii_serialization()
-}
-
 /// The built-in roots plus, first found: `--ca-cert`, the file's `ca_cert` (a `${NAME}` reference, PEM,
 /// base64 of PEM or a path), or `SERVICE_CA_CERT` from the environment, which means what it means to `check`.
 pub(super) fn roots(
@@ -103,7 +98,7 @@ pub(super) fn consumers(
     };
     for (key, value) in table.iter() {
         let name = key.get_ref().to_string();
-        if let Some(problem) = super::checks::name_problem("consumer name", &name) {
+        if let Some(problem) = super::fields::name_problem("consumer name", &name) {
             reader.problem(&key.span(), problem);
             planned.names.insert(name, None);
             continue;
@@ -144,7 +139,7 @@ fn origins(
     fields: &DeTable<'_>,
     base: Option<&Url>,
 ) -> Option<Vec<String>> {
-    let mut origins: Vec<String> = base.map(origin).into_iter().collect();
+    let mut origins: Vec<String> = base.map(crate::target::origin).into_iter().collect();
     let Some(value) = fields.get("origins") else {
         return Some(origins);
     };
@@ -152,7 +147,7 @@ fn origins(
     let mut ok = true;
     for (text, span) in reader.strings(&key, value)? {
         match crate::target::https_url(&key, &text) {
-            Ok(url) => origins.push(origin(&url)),
+            Ok(url) => origins.push(crate::target::origin(&url)),
             Err(problem) => {
                 reader.named_problem(&span, problem);
                 ok = false;

@@ -28,3 +28,17 @@ impl<'t, 'i> Fields<'t, 'i> {
         self.table.get(key).or_else(|| self.defaults.get(key))
     }
 }
+
+/// Says why a name cannot be shown as written: names reach terminals, JSON and JUnit, so a control, bidi or
+/// invisible character in one would hide or reorder what people read (and JUnit could not carry it).
+pub(super) fn name_problem(what: &str, name: &str) -> Option<String> {
+    if name.trim().is_empty() {
+        return Some(format!("the {what} is empty"));
+    }
+    name.chars().find(|&c| crate::redact::is_unsafe(c)).map(|c| {
+        format!(
+            "the {what} holds U+{:04X}, a control, bidi or invisible character; names are shown in terminals and reports",
+            c as u32
+        )
+    })
+}

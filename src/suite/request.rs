@@ -5,10 +5,10 @@
 use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use reqwest::{Method, Url};
 
-use super::consumers::origin;
 use super::fields::{Fields, Known};
 use super::file::{Reader, Value, to_json};
 use crate::check::Request;
+use crate::target::origin;
 
 /// The check's consumer, when it is known: its index and what is known of it.
 type Caller<'k, 'a> = Option<(usize, &'k Known<'a>)>;
