@@ -13,6 +13,7 @@ use crate::target::origin;
 /// The check's consumer, when it is known: its index and what is known of it.
 type Caller<'k, 'a> = Option<(usize, &'k Known<'a>)>;
 
+/// Reads what the check sends — method, URL, headers, body — with every problem at its position.
 pub(super) fn request(
     reader: &mut Reader<'_>,
     fields: &Fields<'_, '_>,
