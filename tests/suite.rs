@@ -954,3 +954,35 @@ fn a_suite_file_is_read_up_to_8_mib_and_no_further() {
         ran.stderr
     );
 }
+
+#[test]
+fn each_method_is_planned_as_written_and_a_path_needs_a_base() {
+    let sandbox = sandbox();
+    let mut text = CONSUMERS.to_string();
+    for method in ["get", "POST", "PUT", "PATCH", "DELETE"] {
+        text += &check_block(
+            &format!("m {method}"),
+            "full",
+            "/v1/visit",
+            &format!("method = \"{method}\""),
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.toml");
+    std::fs::write(&file, &text).unwrap();
+    let (code, listed, stderr) = heartbeat_in(
+        dir.path(),
+        &suite_env(&sandbox),
+        &["suite", file.to_str().unwrap(), "--list"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    for method in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
+        let shown = format!("[full]  {method} https://");
+        assert!(listed.contains(&shown), "{method}: {listed}");
+    }
+    // A path with no base_url and no SERVICE_URL to take one from is named; nothing is sent.
+    let baseless = text.replace("base_url = \"${SERVICE_BASE_URL}\"\n", "");
+    let ran = planned(&sandbox, &baseless, &[]);
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(ran.stderr.contains("path needs base_url"), "{}", ran.stderr);
+}
