@@ -986,3 +986,33 @@ fn each_method_is_planned_as_written_and_a_path_needs_a_base() {
     assert_eq!(ran.code, 2, "{}", ran.stderr);
     assert!(ran.stderr.contains("path needs base_url"), "{}", ran.stderr);
 }
+
+#[test]
+fn a_json_body_sends_one_content_type_its_own_or_the_default() {
+    let sandbox = sandbox();
+    let text = CONSUMERS.to_string()
+        + &check_block(
+            "default type",
+            "full",
+            "/v1/visit",
+            "method = \"POST\"\njson = { prisonerId = \"A8451DY\" }",
+        )
+        + &check_block(
+            "own type",
+            "limited",
+            "/v1/visit",
+            "method = \"POST\"\njson = { prisonerId = \"A8451DY\" }\nheaders = { \"content-type\" = \"application/vnd.visit+json\" }",
+        );
+    let ran = planned(&sandbox, &text, &[]);
+    assert!(ran.code == 0 || ran.code == 1, "{}", ran.stderr);
+    let records = sandbox.records();
+    assert_eq!(records.len(), 2, "{records:?}");
+    for record in records {
+        let types = record
+            .header_names
+            .iter()
+            .filter(|n| n.as_str() == "content-type")
+            .count();
+        assert_eq!(types, 1, "{record:?}");
+    }
+}
