@@ -1016,3 +1016,38 @@ fn a_json_body_sends_one_content_type_its_own_or_the_default() {
         assert_eq!(types, 1, "{record:?}");
     }
 }
+
+#[test]
+fn ca_cert_on_the_command_line_takes_the_forms_service_ca_cert_takes() {
+    let sandbox = sandbox();
+    let text = CONSUMERS.replace("ca_cert = \"${SERVICE_CA_CERT}\"\n", "")
+        + &check_block(
+            "name",
+            "limited",
+            "/v1/persons/A8451DY/name",
+            "attempts = 1",
+        );
+    let env: Vec<_> = suite_env(&sandbox)
+        .into_iter()
+        .filter(|(k, _)| k != "SERVICE_CA_CERT")
+        .collect();
+    // `--ca-cert "$SERVICE_CA_CERT"`: the base64 value the sandbox writes, as `check` takes it.
+    let value = b64(&sandbox.pki().ca_cert_pem);
+    let ran = run_suite(&text, &env, &["--ca-cert", &value]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    // The other side: a value that is no certificate is named, once, and never printed back.
+    let bogus = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo-SENTINEL-ca";
+    let ran = run_suite(&text, &env, &["--ca-cert", bogus]);
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(ran.stderr.contains("--ca-cert"), "{}", ran.stderr);
+    assert!(
+        !ran.stderr.contains("SENTINEL-ca") && !ran.stderr.contains("QUJDREVG"),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        !ran.stderr.contains("unknown consumer"),
+        "one root problem, one message: {}",
+        ran.stderr
+    );
+}

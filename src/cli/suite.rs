@@ -31,8 +31,9 @@ pub struct SuiteArgs {
     /// Checks in flight at once [default: the file's, else one per consumer]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=64))]
     pub concurrency: Option<u64>,
-    /// Private CA for the server's certificate (PEM), instead of the file's ca_cert
-    #[arg(long, value_name = "PATH")]
+    /// Private CA for the server's certificate, instead of the file's ca_cert: a path, PEM, or base64 of PEM
+    /// (as SERVICE_CA_CERT)
+    #[arg(long, value_name = "CA")]
     pub ca_cert: Option<PathBuf>,
     /// Result on stdout: none for text (progress goes to stderr), or one JSON object
     #[arg(long, value_enum, default_value = "text")]

@@ -44,7 +44,12 @@ pub(super) fn roots(
     env: &Environment,
 ) -> Option<rustls::RootCertStore> {
     let (name, input) = match (&overrides.ca_cert, root.get("ca_cert")) {
-        (Some(path), _) => ("--ca-cert".to_string(), Input::File(path.clone())),
+        // The same forms as SERVICE_CA_CERT (PEM, base64 of PEM, or a path): `--ca-cert "$SERVICE_CA_CERT"`
+        // works, and a value that is none of them is named, never printed back.
+        (Some(value), _) => (
+            "--ca-cert".to_string(),
+            Input::Value(SecretString::from(value.to_string_lossy().into_owned())),
+        ),
         (None, Some(value)) => {
             let text = reader.text("ca_cert", value)?;
             (
