@@ -173,3 +173,39 @@ impl Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_most_telling_code_wins_whatever_the_order() {
+        use ExitCode::*;
+        let order = [
+            Healthy,
+            Unhealthy,
+            NoAnswer,
+            Tls,
+            DoorOpen,
+            Usage,
+            Internal,
+            Interrupted,
+        ];
+        for (i, lower) in order.iter().enumerate() {
+            for higher in &order[i + 1..] {
+                assert_eq!(
+                    ExitCode::most_telling([*lower, *higher]),
+                    *higher,
+                    "{lower:?} vs {higher:?}"
+                );
+                assert_eq!(
+                    ExitCode::most_telling([*higher, *lower]),
+                    *higher,
+                    "{higher:?} vs {lower:?}"
+                );
+            }
+        }
+        assert_eq!(ExitCode::most_telling([Terminated, DoorOpen]), Terminated);
+        assert_eq!(ExitCode::most_telling([]), Healthy);
+    }
+}

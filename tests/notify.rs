@@ -224,3 +224,62 @@ fn a_suite_posts_one_message_naming_its_failed_checks() {
         }
     }
 }
+
+#[test]
+fn a_suite_notifies_on_an_open_door_and_on_a_tls_failure_too() {
+    // Exit 5 (a door left open) and exit 4 (TLS) are failures as much as exit 1: each posts one message, and
+    // the all-healthy run beside them posts none.
+    let receiver = Receiver::start();
+    let sandbox = sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let head = "base_url = \"${SERVICE_BASE_URL}\"\nca_cert = \"${SERVICE_CA_CERT}\"\n[consumers.full]\napi_key = \"${FULL_ACCESS_API_KEY}\"\ncert = \"${FULL_ACCESS_CERT}\"\nkey = \"${FULL_ACCESS_KEY}\"\n[consumers.stranger]\napi_key = \"${FULL_ACCESS_API_KEY}\"\ncert = \"${STRANGER_CERT}\"\nkey = \"${STRANGER_KEY}\"\n";
+    let stranger =
+        heartbeat::sandbox::pki::Pki::generate(&heartbeat::sandbox::pki::SERVER_NAMES).unwrap();
+    let mut env = sandbox.profile_environment().unwrap();
+    env.push(("SERVICE_CA_CERT".into(), b64(&sandbox.pki().ca_cert_pem)));
+    env.push(("STRANGER_CERT".into(), b64(&stranger.client.cert_pem)));
+    env.push(("STRANGER_KEY".into(), b64(&stranger.client.key_pem)));
+    env.push(("SLACK_WEBHOOK_URL".into(), receiver.url.clone()));
+    // (name, the check, its exit code, messages posted so far)
+    let cases = [
+        (
+            "open",
+            "consumer = \"full\"\npath = \"/v1/persons/A8451DY\"\nexpect = \"refused\"",
+            5,
+            1,
+        ),
+        (
+            "tls",
+            "consumer = \"stranger\"\npath = \"/v1/persons/A8451DY\"\nattempts = 1",
+            4,
+            2,
+        ),
+        (
+            "fine",
+            "consumer = \"full\"\npath = \"/v1/persons/A8451DY\"",
+            0,
+            2,
+        ),
+    ];
+    for (name, check, code, posted) in cases {
+        let file = dir.path().join(format!("{name}.toml"));
+        std::fs::write(
+            &file,
+            format!("{head}[[check]]\nname = \"{name}\"\n{check}\n"),
+        )
+        .unwrap();
+        let output = heartbeat()
+            .arg("suite")
+            .arg(&file)
+            .args(["--notify", "slack"])
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(code), "{name}");
+        let posts = receiver.posts();
+        assert_eq!(posts.len(), posted, "{name}: {posts:?}");
+        if code != 0 {
+            assert!(posts.last().unwrap().contains(name), "{name}: {posts:?}");
+        }
+    }
+}

@@ -1051,3 +1051,43 @@ fn ca_cert_on_the_command_line_takes_the_forms_service_ca_cert_takes() {
         ran.stderr
     );
 }
+
+#[test]
+fn a_locked_door_that_redirects_is_open_and_max_latency_fails_only_the_slow() {
+    let sandbox = sandbox();
+    // A consumer the front door lets through, as a misconfigured door would: a 3xx where a refusal was due.
+    let text = CONSUMERS.to_string()
+        + &check_block(
+            "redirecting door",
+            "full",
+            "/fault/redirect?to=https://example.invalid/",
+            "expect = \"refused\"\nattempts = 1",
+        );
+    let ran = planned(&sandbox, &text, &[]);
+    assert_eq!(
+        ran.code, 5,
+        "a 3xx where a refusal was due is a door left open: {}",
+        ran.stderr
+    );
+    assert_eq!(ran.json()["checks"][0]["class"], "door_open");
+    // max_latency: the same slow answer fails under a tight bound and passes under a loose one.
+    for (bound, code) in [("100ms", 1), ("20s", 0)] {
+        let text = CONSUMERS.to_string()
+            + &check_block(
+                "slow",
+                "full",
+                "/fault/slow?delay=400ms",
+                &format!("max_latency = \"{bound}\"\nattempts = 1"),
+            );
+        let ran = planned(&sandbox, &text, &[]);
+        assert_eq!(ran.code, code, "{bound}: {}", ran.stderr);
+        if code == 1 {
+            assert_eq!(
+                ran.json()["checks"][0]["class"],
+                "too_slow",
+                "{}",
+                ran.stdout
+            );
+        }
+    }
+}
