@@ -1007,6 +1007,13 @@ fn a_json_body_sends_one_content_type_its_own_or_the_default() {
     assert!(ran.code == 0 || ran.code == 1, "{}", ran.stderr);
     let records = sandbox.records();
     assert_eq!(records.len(), 2, "{records:?}");
+    let mut types: Vec<_> = records.iter().map(|r| r.content_types.clone()).collect();
+    types.sort();
+    assert_eq!(
+        types,
+        [["application/json"], ["application/vnd.visit+json"]],
+        "one each, its own winning"
+    );
     for record in records {
         let types = record
             .header_names

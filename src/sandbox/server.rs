@@ -83,6 +83,8 @@ pub struct Record {
     /// Whether the connection's TLS handshake was a full one (not a resumed session).
     pub full_handshake: bool,
     pub user_agent: Option<String>,
+    /// Every content type the request sent, in order (never a secret: a check may not put credentials there).
+    pub content_types: Vec<String>,
     pub request_id: Option<String>,
     pub client: Option<String>,
 }
@@ -317,6 +319,9 @@ async fn handle(
         header_names: request.headers().keys().map(|k| k.to_string()).collect(),
         full_handshake: peer.full_handshake,
         user_agent: header("user-agent").map(str::to_string),
+        content_types: (request.headers().get_all("content-type").iter())
+            .filter_map(|v| v.to_str().ok().map(str::to_string))
+            .collect(),
         request_id: header("x-request-id").map(str::to_string),
         client: peer.client.as_ref().map(|(subject, _)| subject.clone()),
     };
