@@ -107,7 +107,7 @@ pub fn join(name: &str, base: &Url, path: &str) -> Result<Url, Problem> {
             name,
             format!(
                 "would leave base_url's origin for {}; a path stays on base_url",
-                url.origin().ascii_serialization()
+                origin(&url)
             ),
         ));
     }

@@ -189,6 +189,18 @@ fn a_webhook_that_is_not_https_is_refused_before_anything_is_sent() {
     );
 }
 
+/// Runs `heartbeat suite FILE --notify slack` with these variables; returns its exit code.
+fn suite_notifying_slack(file: &std::path::Path, env: &[(String, String)]) -> Option<i32> {
+    let output = heartbeat()
+        .arg("suite")
+        .arg(file)
+        .args(["--notify", "slack"])
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .output()
+        .unwrap();
+    output.status.code()
+}
+
 #[test]
 fn a_suite_posts_one_message_naming_its_failed_checks() {
     let receiver = Receiver::start();
@@ -203,14 +215,7 @@ fn a_suite_posts_one_message_naming_its_failed_checks() {
     let mut env = sandbox.profile_environment().unwrap();
     env.push(("SERVICE_CA_CERT".into(), b64(&sandbox.pki().ca_cert_pem)));
     env.push(("SLACK_WEBHOOK_URL".into(), receiver.url.clone()));
-    let output = heartbeat()
-        .arg("suite")
-        .arg(&file)
-        .args(["--notify", "slack"])
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(suite_notifying_slack(&file, &env), Some(1));
     let posts = receiver.posts();
     assert_eq!(posts.len(), 1);
     assert!(
@@ -268,14 +273,7 @@ fn a_suite_notifies_on_an_open_door_and_on_a_tls_failure_too() {
             format!("{head}[[check]]\nname = \"{name}\"\n{check}\n"),
         )
         .unwrap();
-        let output = heartbeat()
-            .arg("suite")
-            .arg(&file)
-            .args(["--notify", "slack"])
-            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .output()
-            .unwrap();
-        assert_eq!(output.status.code(), Some(code), "{name}");
+        assert_eq!(suite_notifying_slack(&file, &env), Some(code), "{name}");
         let posts = receiver.posts();
         assert_eq!(posts.len(), posted, "{name}: {posts:?}");
         if code != 0 {

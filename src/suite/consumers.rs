@@ -27,7 +27,7 @@ pub(super) fn base_url(
         Some(value) => (reader.text("base_url", value)?, value.span()),
         None => {
             let url = Url::parse(env.get(SERVICE_URL)?).ok()?;
-            (url.origin().ascii_serialization(), 0..0)
+            (crate::target::origin(&url), 0..0)
         }
     };
     crate::target::https_url("base_url", &text)
@@ -71,6 +71,7 @@ pub(super) fn roots(
 }
 
 /// A suite's consumers, as planned.
+#[derive(Default)]
 pub(super) struct Consumers {
     pub list: Vec<Consumer>,
     /// Every consumer the file names: its index in `list`, or `None` when it could not be built (its own
@@ -89,12 +90,7 @@ pub(super) fn consumers(
     base: Option<&Url>,
     env: &Environment,
 ) -> Consumers {
-    let mut planned = Consumers {
-        list: Vec::new(),
-        names: HashMap::new(),
-        origins: Vec::new(),
-        secrets: Vec::new(),
-    };
+    let mut planned = Consumers::default();
     let Some(table) = root
         .get("consumers")
         .and_then(|v| reader.table("consumers", v))
