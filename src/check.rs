@@ -66,3 +66,13 @@ impl Default for RetryPolicy {
         }
     }
 }
+
+/// Parses a body limit: `10MiB`, `512KB` or a plain number of bytes.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    text.trim()
+        .parse::<bytesize::ByteSize>()
+        .map(|size| size.as_u64())
+        .map_err(|_| {
+            format!("{text:?} is not a size; write it like 10MiB, 512KiB or 65536 (bytes)")
+        })
+}

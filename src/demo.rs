@@ -4,23 +4,23 @@
 
 use std::io::Write;
 
-use base64::Engine as _;
 use std::sync::Arc;
-
 use std::time::{Duration, SystemTime};
 
-use reqwest::header::HeaderName;
+use base64::Engine as _;
+
 use secrecy::SecretString;
 
 use crate::assert::Expectations;
 use crate::check::{Check, Request, RetryPolicy};
-use crate::cli::Format;
-use crate::config::{CheckConfig, OutputOptions};
-use crate::consumer::{ApiKey, Consumer};
+use crate::engine::{self, Outputs, Shape};
 use crate::environment::Environment;
 use crate::error::{Error, ExitCode};
-use crate::identity::{self, ClientIdentity};
+use crate::identity;
 use crate::input::Input;
+use crate::plan::Plan;
+use crate::plan::consumer::{self, Description, Named};
+use crate::report::Format;
 use crate::sandbox::pki::{Pair, Pki, SERVER_NAMES};
 use crate::sandbox::{self, Handle, Options};
 
@@ -126,16 +126,17 @@ fn play(
     color: bool,
     out: &mut dyn Write,
 ) -> Result<ExitCode, Error> {
-    let output = OutputOptions {
+    let outputs = Outputs {
+        shape: Shape::Check,
         format: Format::Text,
         junit: None,
         quiet: false,
         color,
         verbose: false,
     };
-    let loaded = scene_config(sandbox, scene).map(|config| (config, None));
+    let prepared = scene_plan(sandbox, scene).map(|plan| (plan, None));
     let mut text = Vec::new();
-    let code = match crate::run_check(loaded, &output, &mut std::io::sink(), &mut text) {
+    let code = match engine::run(prepared, &outputs, &mut std::io::sink(), &mut text) {
         Ok(code) => code,
         Err(error) => {
             // Writing into a Vec cannot fail.
@@ -147,31 +148,38 @@ fn play(
     Ok(code)
 }
 
-/// Builds a scene's check from plain values, as any caller without flags does, with the same pre-flight
-/// checks `heartbeat check` makes (an expired certificate is refused before anything is sent).
-fn scene_config(sandbox: &Handle, scene: &Scene<'_>) -> Result<CheckConfig, Error> {
+/// Builds a scene's plan from plain values through the one consumer builder, with the same pre-flight checks
+/// `heartbeat check` makes (an expired certificate is refused before anything is sent).
+fn scene_plan(sandbox: &Handle, scene: &Scene<'_>) -> Result<Plan, Error> {
     let vars = sandbox.environment(scene.path, scene.client);
     let value = |name: &str| {
         let found = vars
             .iter()
             .find(|(n, _)| *n == name)
             .map(|(_, v)| v.clone());
-        Input::Value(SecretString::from(found.unwrap_or_default()))
+        Named::new(
+            name,
+            Input::Value(SecretString::from(found.unwrap_or_default())),
+        )
     };
-    let identity = ClientIdentity::load(
-        ("MTLS_CERT", &value("MTLS_CERT")),
-        ("MTLS_KEY", &value("MTLS_KEY")),
-    )
-    .map_err(Error::Config)?;
-    if let Some(problem) = identity
-        .facts
-        .validity_problem("MTLS_CERT", SystemTime::now())
-    {
-        return Err(Error::Config(vec![problem]));
-    }
     let key = scene
         .api_key
         .map_or_else(|| sandbox.api_key().to_string(), str::to_string);
+    let roots = identity::root_store("SERVICE_CA_CERT", &[sandbox.pki().ca_cert_der().clone()])
+        .map_err(|p| Error::Config(vec![p]))?;
+    let description = Description {
+        name: None,
+        api_key: Some((
+            consumer::default_key_header(),
+            SecretString::from(key),
+            "API_KEY".into(),
+        )),
+        pair: Some((value("MTLS_CERT"), value("MTLS_KEY"))),
+        request_id_header: consumer::default_request_id_header(),
+        roots,
+        proxy: None,
+    };
+    let built = consumer::build(description, SystemTime::now()).map_err(Error::Config)?;
     let url =
         reqwest::Url::parse(&sandbox.url(scene.path)).map_err(|e| Error::Demo(e.to_string()))?;
     let check = Check {
@@ -188,21 +196,8 @@ fn scene_config(sandbox: &Handle, scene: &Scene<'_>) -> Result<CheckConfig, Erro
         max_latency: None,
         expect_refused: false,
     };
-    let consumer = Consumer {
-        name: None,
-        api_key: ApiKey::new(HeaderName::from_static("x-api-key"), &key),
-        request_id_header: HeaderName::from_static("x-request-id"),
-        identity: Some(Arc::new(identity)),
-        roots: identity::root_store("SERVICE_CA_CERT", &[sandbox.pki().ca_cert_der().clone()])
-            .map_err(|p| Error::Config(vec![p]))?,
-        proxy: None,
-    };
-    Ok(CheckConfig::new(
-        check,
-        consumer,
-        vec![SecretString::from(key)],
-        30,
-    ))
+    let redactor = crate::redact::Redactor::new(built.secrets);
+    Ok(Plan::one(check, built.consumer, redactor, 30))
 }
 
 /// The suite the demo runs against the sandbox's consumer profiles.
@@ -249,10 +244,11 @@ fn suite_scene(sandbox: &Handle, color: bool, out: &mut dyn Write) -> Result<Exi
         base64::engine::general_purpose::STANDARD.encode(&sandbox.pki().ca_cert_pem),
     ));
     let env = Environment::from_pairs(vars.iter().map(|(k, v)| (k.as_str(), v.clone())));
-    let suite = crate::suite::plan("demo.toml", DEMO_SUITE, &env, &Default::default())?;
+    let plan = crate::suite::plan("demo.toml", DEMO_SUITE, &env, &Default::default())?;
     let text = crate::report::TextReport::new(color, false);
+    let runtime = crate::process::runtime()?;
     let mut written = Vec::new();
-    let (_, code, _) = crate::suite::execute(&suite, &text, false, &mut written)?;
+    let outcome = engine::execute(&plan, Shape::Suite, &text, &runtime, &mut written);
     Error::output("writing the demo", out.write_all(&written))?;
-    Ok(code)
+    Ok(outcome.code)
 }

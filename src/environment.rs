@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 
-use crate::cli::ColorChoice;
 use crate::error::Problem;
 
 pub const SERVICE_URL: &str = "SERVICE_URL";
@@ -84,17 +83,14 @@ impl Environment {
             }
         }
     }
+}
 
-    /// Decides the colour of clap's own messages (usage errors, help) the same way, from the `--color` value
-    /// found on the command line, if any.
-    pub fn clap_color(&self, flag: Option<ColorChoice>) -> clap::ColorChoice {
-        let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
-        if self.use_color(flag.unwrap_or(ColorChoice::Auto), terminal) {
-            clap::ColorChoice::Always
-        } else {
-            clap::ColorChoice::Never
-        }
-    }
+/// When to colour text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
 }
 
 #[cfg(test)]

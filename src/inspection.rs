@@ -8,12 +8,12 @@ use std::time::SystemTime;
 
 use serde_json::json;
 
-use crate::cli::Format;
-use crate::config::InspectConfig;
 use crate::duration::rfc3339;
 use crate::error::{Error, ExitCode, Problem};
 use crate::identity::CertFacts;
 use crate::input;
+use crate::plan::consumer::Named;
+use crate::report::Format;
 
 /// The facts about one certificate (and its key, when given) and the problems found.
 pub struct Inspection {
@@ -35,12 +35,12 @@ impl Inspection {
     pub fn run(config: &InspectConfig, now: SystemTime) -> Result<Self, Error> {
         let unreadable = |p: Problem| Error::Config(vec![p]);
         let cert = &config.cert;
-        let chain = input::read_certificates(cert.name, &cert.input).map_err(unreadable)?;
-        let facts = CertFacts::from_der(cert.name, &chain[0]).map_err(unreadable)?;
+        let chain = input::read_certificates(&cert.label, &cert.input).map_err(unreadable)?;
+        let facts = CertFacts::from_der(&cert.label, &chain[0]).map_err(unreadable)?;
         let key_matches = match &config.key {
             None => None,
             Some(key) => {
-                let signer = input::read_private_key(key.name, &key.input).map_err(unreadable)?;
+                let signer = input::read_private_key(&key.label, &key.input).map_err(unreadable)?;
                 facts.matches_key(signer.as_ref())
             }
         };
@@ -48,7 +48,7 @@ impl Inspection {
         let mut inspection = Self {
             chain_length: chain.len(),
             key_matches,
-            key_source: config.key.as_ref().map(|key| key.name.to_string()),
+            key_source: config.key.as_ref().map(|key| key.label.clone()),
             days_left,
             expired: facts.expired(now),
             problems: Vec::new(),
@@ -178,6 +178,15 @@ impl Inspection {
             "notes": self.notes,
         })
     }
+}
+
+/// What `heartbeat cert inspect` reads: the certificate, and the key when there is one.
+#[derive(Debug)]
+pub struct InspectConfig {
+    pub cert: Named,
+    pub key: Option<Named>,
+    pub warn_days: u32,
+    pub format: Format,
 }
 
 /// Runs `heartbeat cert inspect` and writes its report.

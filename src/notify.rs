@@ -9,7 +9,6 @@ use reqwest::Url;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
-use crate::cli::{NotifyArgs, NotifyKind, NotifyOn};
 use crate::environment::Environment;
 use crate::error::{ExitCode, Problem};
 use crate::probe::CheckResult;
@@ -24,10 +23,35 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 /// How many failed checks a Slack message names.
 const MAX_NAMED: usize = 5;
 
+/// Where a notification goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A Slack incoming webhook, from SLACK_WEBHOOK_URL.
+    Slack,
+    /// The JSON result POSTed to HEARTBEAT_WEBHOOK_URL.
+    Webhook,
+}
+
+/// When to notify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum On {
+    Failure,
+    Always,
+}
+
+/// What the user asked for, before the environment is read.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub targets: Vec<Kind>,
+    pub on: On,
+    /// The name messages give the run [default: the URL's host].
+    pub name: Option<String>,
+}
+
 /// Where and when to notify, validated before anything is sent.
 pub struct Notifier {
-    targets: Vec<(NotifyKind, SecretString)>,
-    on: NotifyOn,
+    targets: Vec<(Kind, SecretString)>,
+    on: On,
     name: String,
     run_link: Option<String>,
 }
@@ -36,19 +60,19 @@ impl Notifier {
     /// Reads the targets' URLs from the environment; `Ok(None)` when no `--notify` was given. A URL must be
     /// https, or http to a loopback address (for tests).
     pub fn load(
-        args: &NotifyArgs,
+        request: &Request,
         env: &Environment,
         default_name: &str,
     ) -> Result<Option<Self>, Vec<Problem>> {
-        if args.notify.is_empty() {
+        if request.targets.is_empty() {
             return Ok(None);
         }
         let mut targets = Vec::new();
         let mut problems = Vec::new();
-        for kind in &args.notify {
+        for kind in &request.targets {
             let variable = match kind {
-                NotifyKind::Slack => SLACK_WEBHOOK_URL,
-                NotifyKind::Webhook => HEARTBEAT_WEBHOOK_URL,
+                Kind::Slack => SLACK_WEBHOOK_URL,
+                Kind::Webhook => HEARTBEAT_WEBHOOK_URL,
             };
             match webhook_url(env, variable) {
                 Ok(url) => targets.push((*kind, url)),
@@ -60,8 +84,8 @@ impl Notifier {
         }
         Ok(Some(Self {
             targets,
-            on: args.notify_on,
-            name: args
+            on: request.on,
+            name: request
                 .name
                 .clone()
                 .unwrap_or_else(|| default_name.to_string()),
@@ -69,48 +93,36 @@ impl Notifier {
         }))
     }
 
-    /// Returns the webhook URLs as secrets, so nothing ever prints them.
-    pub fn secrets(&self) -> Vec<SecretString> {
-        self.targets.iter().map(|(_, url)| url.clone()).collect()
-    }
-
-    /// Sends one message per target when the verdict calls for it; failures become warnings on `warn`.
-    pub fn notify(
+    /// Sends one message per target when the verdict calls for it; returns a warning for each message that
+    /// could not be sent (a notification never changes the verdict).
+    pub async fn notify(
         &self,
         results: &[CheckResult],
         code: ExitCode,
-        result_json: &Value,
+        result_json: &str,
         redactor: &Redactor,
-        warn: &mut dyn std::io::Write,
-    ) {
-        if self.on == NotifyOn::Failure && code == ExitCode::Healthy {
-            return;
+    ) -> Vec<String> {
+        if self.on == On::Failure && code == ExitCode::Healthy {
+            return Vec::new();
         }
-        let Ok(runtime) = crate::runtime() else {
-            let _ = writeln!(warn, "heartbeat: warning: could not start the notification");
-            return;
-        };
+        let mut warnings = Vec::new();
         for (kind, url) in &self.targets {
             let body = match kind {
-                NotifyKind::Slack => {
-                    slack_message(&self.name, self.run_link.as_deref(), results, code)
+                Kind::Slack => {
+                    slack_message(&self.name, self.run_link.as_deref(), results, code).to_string()
                 }
-                NotifyKind::Webhook => result_json.clone(),
+                Kind::Webhook => result_json.to_string(),
             };
             // Defence in depth: everything in the message already passed the redactor; once more, whole.
-            let text = redactor.redact(&body.to_string());
-            let sent = runtime.block_on(post(url, text));
-            if let Err(why) = sent {
+            if let Err(why) = post(url, redactor.redact(&body)).await {
                 let target = match kind {
-                    NotifyKind::Slack => "the Slack notification",
-                    NotifyKind::Webhook => "the webhook notification",
+                    Kind::Slack => "the Slack notification",
+                    Kind::Webhook => "the webhook notification",
                 };
-                let _ = writeln!(
-                    warn,
-                    "heartbeat: warning: {target} was not sent ({why}); the verdict stands"
-                );
+                warnings.push(format!("{target} was not sent ({why})"));
             }
         }
+        warnings
     }
 }
 

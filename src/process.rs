@@ -36,3 +36,11 @@ fn forbid_core_dumps() {
 
 #[cfg(not(unix))]
 fn forbid_core_dumps() {}
+
+/// Builds the single-threaded async runtime a command runs on: a run's checks and its notifications share it.
+pub fn runtime() -> Result<tokio::runtime::Runtime, crate::error::Error> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| crate::error::Error::io("starting the async runtime", e))
+}

@@ -35,6 +35,9 @@ pub struct SuiteArgs {
     /// (as SERVICE_CA_CERT)
     #[arg(long, value_name = "CA")]
     pub ca_cert: Option<PathBuf>,
+    /// Warn when a consumer's client certificate expires within this many days
+    #[arg(long, value_name = "DAYS", default_value = "30")]
+    pub cert_warn_days: u32,
     /// Result on stdout: none for text (progress goes to stderr), or one JSON object
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,

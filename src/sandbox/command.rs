@@ -11,11 +11,23 @@ use zeroize::Zeroizing;
 use super::consumers::Consumers;
 use super::pki::{self, Pki};
 use super::{Options, PERSONS_PATH, Sandbox, base_url, environment, profile_environment};
-use crate::cli::SandboxArgs;
 use crate::error::{Error, ExitCode};
 
+/// What `heartbeat sandbox` was asked for.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub port: u16,
+    pub bind: std::net::IpAddr,
+    pub allow_remote: bool,
+    pub api_key: Option<String>,
+    pub ca_cert: Option<std::path::PathBuf>,
+    pub ca_key: Option<std::path::PathBuf>,
+    pub write_env: Option<std::path::PathBuf>,
+    pub consumers: Option<std::path::PathBuf>,
+}
+
 /// Runs `heartbeat sandbox` until Ctrl-C or SIGTERM.
-pub fn command(args: &SandboxArgs) -> Result<ExitCode, Error> {
+pub fn command(args: &Settings) -> Result<ExitCode, Error> {
     if !args.bind.is_loopback() && !args.allow_remote {
         return Err(Error::Usage(format!(
             "--bind {} is not a loopback address; pass --allow-remote to listen on it",
@@ -37,7 +49,7 @@ pub fn command(args: &SandboxArgs) -> Result<ExitCode, Error> {
     if let Some(path) = &args.consumers {
         options.consumers = load_consumers(path)?;
     }
-    let runtime = crate::runtime()?;
+    let runtime = crate::process::runtime()?;
     runtime.block_on(async {
         let sandbox = Sandbox::bind(&options).await?;
         let url = base_url(sandbox.local_addr());
@@ -67,7 +79,7 @@ pub fn command(args: &SandboxArgs) -> Result<ExitCode, Error> {
     })
 }
 
-fn load_pki(args: &SandboxArgs, names: &[&str]) -> Result<Pki, Error> {
+fn load_pki(args: &Settings, names: &[&str]) -> Result<Pki, Error> {
     let (Some(cert), Some(key)) = (&args.ca_cert, &args.ca_key) else {
         return Pki::generate(names)
             .map_err(|e| Error::Startup(format!("generating its PKI failed: {e}")));

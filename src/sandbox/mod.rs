@@ -19,7 +19,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::environment::{API_KEY, MTLS_CERT, MTLS_KEY, SERVICE_CA_CERT, SERVICE_URL};
 use crate::error::Error;
-pub use command::command;
+pub use command::{Settings, command};
 use pki::{Pair, Pki};
 pub use server::{Options, Record, Sandbox, Shared, random_key};
 
@@ -37,7 +37,7 @@ pub struct Handle {
 impl Handle {
     /// Starts a sandbox on a background thread and returns once it accepts connections.
     pub fn start(options: Options) -> Result<Self, Error> {
-        let runtime = crate::runtime()?;
+        let runtime = crate::process::runtime()?;
         let sandbox = runtime.block_on(Sandbox::bind(&options))?;
         let (addr, shared) = (sandbox.local_addr(), sandbox.shared());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

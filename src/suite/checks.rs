@@ -7,12 +7,13 @@ use std::time::Duration;
 use reqwest::Url;
 use toml::de::{DeTable, DeValue};
 
+use super::fields::CHECK_KEYS;
 use super::fields::{Fields, Known};
 use super::file::{Reader, Value};
-use super::plan::{CHECK_KEYS, Planned};
 use crate::assert::Expectations;
 use crate::check::{Check, RetryPolicy};
 use crate::error::Problem;
+use crate::plan::Planned;
 
 pub(super) fn checks(
     reader: &mut Reader<'_>,
@@ -233,7 +234,7 @@ fn size(reader: &mut Reader<'_>, value: &Value<'_>) -> Option<u64> {
             .map(|n| n as u64),
         _ => {
             let text = reader.string("max_body", value)?;
-            crate::cli::parse_size(&text)
+            crate::check::parse_size(&text)
                 .map_err(|why| reader.problem(&value.span(), format!("max_body: {why}")))
                 .ok()
         }

@@ -2,20 +2,20 @@
 //! pair and proxy, read from `[consumers.NAME]` with every problem at its position.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::SystemTime;
 
 use reqwest::Url;
-use reqwest::header::HeaderName;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use toml::de::DeTable;
 
+use super::fields::CONSUMER_KEYS;
 use super::file::Reader;
-use super::plan::{CONSUMER_KEYS, Overrides};
-use crate::consumer::{ApiKey, Consumer};
+use super::plan::Overrides;
+use crate::consumer::Consumer;
 use crate::environment::{Environment, SERVICE_CA_CERT, SERVICE_URL};
-use crate::identity::{self, ClientIdentity};
+use crate::identity;
 use crate::input::{self, Input};
+use crate::plan::consumer::{self, Description, Named};
 
 /// The URL paths are joined to: `base_url`, or the origin of SERVICE_URL.
 pub(super) fn base_url(
@@ -167,10 +167,9 @@ fn consumer(
     env: &Environment,
     secrets: &mut Vec<SecretString>,
 ) -> Option<Consumer> {
-    let mut secret = |reader: &mut Reader<'_>, key: &str| {
+    let secret = |reader: &mut Reader<'_>, key: &str| {
         let value = fields.get(key)?;
         let found = reader.secret(&format!("consumers.{name}.{key}"), value);
-        secrets.extend(found.clone());
         found.map(|s| (s, value.span()))
     };
     let api_key = secret(reader, "api_key");
@@ -182,75 +181,54 @@ fn consumer(
                 .map_err(|p| reader.problem(&value.span(), p.message))
                 .ok()
         }),
-        None => Some(HeaderName::from_static("x-api-key")),
+        None => Some(consumer::default_key_header()),
     }?;
-    let identity = pair(reader, name, fields, cert, key, secrets)?;
-    let api_key = match api_key {
-        None => None,
-        Some((key, span)) => {
-            let trimmed = key.expose_secret().trim_matches([' ', '\t']).to_string();
-            match ApiKey::new(header, &trimmed) {
-                Some(api_key) => Some(api_key),
-                None => {
-                    reader.problem(
-                        &span,
-                        "api_key holds characters not allowed in an HTTP header",
-                    );
-                    return None;
-                }
-            }
-        }
-    };
+    let pair = pair(reader, name, fields, cert, key)?;
     let proxy = base.and_then(|url| {
         crate::proxy::Proxy::for_url(env, url)
             .map_err(|p| reader.problems.push(p))
             .ok()
             .flatten()
     });
-    Some(Consumer {
+    let api_key = api_key.map(|(key, span)| {
+        let label = format!("{} consumers.{name}.api_key", reader.at(&span));
+        (header, key, label)
+    });
+    let description = Description {
         name: Some(name.to_string()),
         api_key,
-        request_id_header: HeaderName::from_static("x-request-id"),
-        identity,
+        pair,
+        request_id_header: consumer::default_request_id_header(),
         roots: roots?.clone(),
         proxy,
-    })
+    };
+    match consumer::build(description, SystemTime::now()) {
+        Ok(built) => {
+            secrets.extend(built.secrets);
+            Some(built.consumer)
+        }
+        Err(problems) => {
+            reader.problems.extend(problems);
+            None
+        }
+    }
 }
 
-/// Loads a consumer's certificate and key; both or neither (no certificate is then presented).
+/// Reads a consumer's certificate and key; both or neither (no certificate is then presented).
 fn pair(
     reader: &mut Reader<'_>,
     name: &str,
     fields: &DeTable<'_>,
     cert: Option<(SecretString, std::ops::Range<usize>)>,
     key: Option<(SecretString, std::ops::Range<usize>)>,
-    secrets: &mut Vec<SecretString>,
-) -> Option<Option<Arc<ClientIdentity>>> {
+) -> Option<Option<(Named, Named)>> {
     match (cert, key) {
         (None, None) if fields.get("cert").is_none() && fields.get("key").is_none() => Some(None),
         (Some((cert, span)), Some((key, _))) => {
             let label = format!("{} consumers.{name}.cert", reader.at(&span));
-            let key_label = format!("consumers.{name}.key");
-            let (cert, key) = (Input::Value(cert), Input::Value(key));
-            for input in [&cert, &key] {
-                if let Ok(pem) = input::read_pem(&label, input) {
-                    secrets.extend(crate::config::pem_secrets(&pem));
-                }
-            }
-            match ClientIdentity::load((&label, &cert), (&key_label, &key)) {
-                Ok(identity) => {
-                    if let Some(problem) =
-                        identity.facts.validity_problem(&label, SystemTime::now())
-                    {
-                        reader.problems.push(problem);
-                    }
-                    Some(Some(Arc::new(identity)))
-                }
-                Err(problems) => {
-                    reader.problems.extend(problems);
-                    None
-                }
-            }
+            let cert = Named::new(label, Input::Value(cert));
+            let key = Named::new(format!("consumers.{name}.key"), Input::Value(key));
+            Some(Some((cert, key)))
         }
         (Some((_, span)), None) | (None, Some((_, span))) => {
             // With both keys present, the other one already has its own problem (unset, literal).

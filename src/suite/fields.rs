@@ -8,6 +8,29 @@ use toml::de::DeTable;
 use super::file::Value;
 use crate::consumer::Consumer;
 
+pub(super) const CONSUMER_KEYS: [&str; 5] = ["api_key", "cert", "key", "api_key_header", "origins"];
+pub(super) const CHECK_KEYS: [&str; 19] = [
+    "name",
+    "consumer",
+    "path",
+    "url",
+    "method",
+    "expect",
+    "expect_status",
+    "expect_json",
+    "expect_body",
+    "max_latency",
+    "json",
+    "body",
+    "headers",
+    "attempts",
+    "retry_delay",
+    "timeout",
+    "deadline",
+    "follow_redirects",
+    "max_body",
+];
+
 /// What the checks may refer to: the consumers by name, as built, and where each one's credentials may go.
 pub(super) struct Known<'a> {
     pub names: &'a HashMap<String, Option<usize>>,

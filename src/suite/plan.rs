@@ -4,61 +4,27 @@
 
 use std::path::PathBuf;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use toml::de::DeTable;
 
+use super::fields::CHECK_KEYS;
 use super::file::Reader;
 use super::{checks, consumers};
-use crate::check::Check;
-use crate::consumer::Consumer;
 use crate::environment::Environment;
 use crate::error::Error;
-
-/// What a suite runs: its consumers, and its checks each naming one of them.
-pub struct Suite {
-    pub consumers: Vec<Consumer>,
-    pub checks: Vec<Planned>,
-    pub concurrency: usize,
-    /// Every consumer's secrets, for one redactor over all output.
-    pub secrets: Vec<SecretString>,
-}
-
-/// A check and the index of the consumer that makes it.
-pub struct Planned {
-    pub check: Check,
-    pub consumer: usize,
-}
+use crate::plan::Plan;
+use crate::redact::Redactor;
 
 /// Flags that override the file.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Overrides {
     pub ca_cert: Option<PathBuf>,
     pub concurrency: Option<usize>,
+    /// A consumer's client certificate that expires within this many days is warned about.
+    pub cert_warn_days: u32,
 }
 
 const TOP_KEYS: [&str; 5] = ["base_url", "ca_cert", "defaults", "consumers", "check"];
-pub(super) const CONSUMER_KEYS: [&str; 5] = ["api_key", "cert", "key", "api_key_header", "origins"];
-pub(super) const CHECK_KEYS: [&str; 19] = [
-    "name",
-    "consumer",
-    "path",
-    "url",
-    "method",
-    "expect",
-    "expect_status",
-    "expect_json",
-    "expect_body",
-    "max_latency",
-    "json",
-    "body",
-    "headers",
-    "attempts",
-    "retry_delay",
-    "timeout",
-    "deadline",
-    "follow_redirects",
-    "max_body",
-];
 
 /// Plans a suite from its text; every problem at once, positions as `label:line:column`.
 pub fn plan(
@@ -66,7 +32,7 @@ pub fn plan(
     text: &str,
     env: &Environment,
     overrides: &Overrides,
-) -> Result<Suite, Error> {
+) -> Result<Plan, Error> {
     let document = DeTable::parse(text).map_err(|e| {
         let mut reader = Reader::new(label, text, env);
         let span = e.span().unwrap_or(0..0);
@@ -120,10 +86,21 @@ pub fn plan(
     // By default one check in flight per consumer: each keeps one warm connection, and a new handshake
     // costs far more than a request on a kept-alive one (scripts/bench-suite.sh).
     let used: std::collections::HashSet<usize> = checks.iter().map(|p| p.consumer).collect();
-    Ok(Suite {
+    Ok(Plan {
         consumers,
         checks,
         concurrency: concurrency.unwrap_or(used.len().clamp(1, 64)),
-        secrets,
+        redactor: Redactor::new(secrets),
+        cert_warn_days: overrides.cert_warn_days,
     })
+}
+
+impl Default for Overrides {
+    fn default() -> Self {
+        Self {
+            ca_cert: None,
+            concurrency: None,
+            cert_warn_days: 30,
+        }
+    }
 }

@@ -1,25 +1,17 @@
-//! A suite's output: a line per check as it finishes, a summary, each failure explained as `check` explains
-//! it (and a door left open named first), the JSON result, and the `--list` of what would run.
+//! A suite's text: a line per check as it finishes, a summary, each failure explained as `check` explains
+//! it (and a door left open named first), and the `--list` of what would run.
 
 use std::io::{self, Write};
 
-use serde_json::json;
-
-use super::plan::Suite;
-use crate::error::ExitCode;
+use super::{GREEN, RED, TextReport};
 use crate::failure::FailureClass;
+use crate::plan::Plan;
 use crate::probe::CheckResult;
-use crate::report::{GREEN, RED, TextReport};
 
 /// Writes the line for one finished check: ✓ or ✗, name, consumer, status, latency, and why it failed.
-pub fn line(
-    text: &TextReport,
-    quiet: bool,
-    out: &mut dyn Write,
-    result: &CheckResult,
-) -> io::Result<()> {
+pub fn line(text: &TextReport, out: &mut dyn Write, result: &CheckResult) -> io::Result<()> {
     let failure = result.failure();
-    if quiet && failure.is_none() {
+    if text.is_quiet() && failure.is_none() {
         return Ok(());
     }
     let last = result.attempts.last();
@@ -88,57 +80,11 @@ fn is_door_open(result: &CheckResult) -> bool {
         .is_some_and(|f| f.class == FailureClass::DoorOpen)
 }
 
-/// Builds the suite's JSON result.
-pub fn json(results: &[CheckResult], code: ExitCode, elapsed_ms: u128) -> serde_json::Value {
-    let failed = results.iter().filter(|r| r.failure().is_some()).count();
-    let checks: Vec<serde_json::Value> = results
-        .iter()
-        .map(|r| {
-            // The last attempt made: an interrupted check still shows its last answer and request ids.
-            let last = r.made().next_back();
-            let failure = r.failure();
-            json!({
-                "name": r.name,
-                "consumer": r.consumer,
-                "method": r.method,
-                "url": r.url,
-                "verdict": if failure.is_some() { "failed" } else { "passed" },
-                "class": failure.map(|f| f.class.as_str()),
-                "status": last.and_then(|a| a.status),
-                "latency_ms": last.map(|a| a.latency.as_millis() as u64),
-                "attempts": r.attempts_made(),
-                "message": failure.map(|f| f.message.as_str()),
-                "user_message": failure.and_then(|f| f.user_message.as_deref()),
-                "request_id": last.map(|a| a.request_id.as_str()),
-                "gateway_request_id": last.and_then(|a| a.gateway_request_id.as_deref()),
-            })
-        })
-        .collect();
-    json!({
-        "verdict": match code {
-            ExitCode::Healthy => "passed",
-            ExitCode::DoorOpen => "door_open",
-            ExitCode::Interrupted | ExitCode::Terminated => "interrupted",
-            _ => "failed",
-        },
-        "exit_code": code.code(),
-        "passed": results.len() - failed,
-        "failed": failed,
-        "elapsed_ms": elapsed_ms as u64,
-        "checks": checks,
-        "version": env!("CARGO_PKG_VERSION"),
-    })
-}
-
 /// Lists what would run, sending nothing: name, consumer, method and URL (secrets redacted).
-pub fn list(
-    out: &mut dyn Write,
-    suite: &Suite,
-    redactor: &crate::redact::Redactor,
-) -> io::Result<()> {
-    for planned in &suite.checks {
+pub fn list(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
+    for planned in &plan.checks {
         let check = &planned.check;
-        let consumer = suite.consumers[planned.consumer]
+        let consumer = plan.consumers[planned.consumer]
             .name
             .as_deref()
             .unwrap_or("-");
@@ -152,12 +98,12 @@ pub fn list(
             "{}  [{consumer}]  {} {}{refused}",
             check.name,
             check.request.method,
-            crate::redact::display_url(redactor, &check.request.url)
+            crate::redact::display_url(&plan.redactor, &check.request.url)
         )?;
     }
     writeln!(
         out,
         "{} checks, sending nothing (--list)",
-        suite.checks.len()
+        plan.checks.len()
     )
 }

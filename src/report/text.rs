@@ -1,11 +1,10 @@
-//! Writes a check's progress and result as human text, one JSON object, or JUnit XML, all from the same
-//! `CheckResult`. Text goes to stderr (diagnostics), JSON to stdout (data), JUnit to a file.
+//! Writes a check's progress and verdict as human text, for people reading stderr: each attempt, the
+//! verdict, and everything needed to act on a failure.
 
 use std::io::{self, Write};
 use std::time::Duration;
 
 use anstyle::{AnsiColor, Style};
-use serde_json::json;
 
 use crate::duration::rfc3339;
 use crate::probe::{Attempt, CheckResult};
@@ -36,6 +35,11 @@ impl TextReport {
         Self { verbose, ..self }
     }
 
+    /// Tells whether only failures are written.
+    pub(crate) fn is_quiet(&self) -> bool {
+        self.quiet
+    }
+
     /// Colours text when colour is on.
     pub fn paint(&self, style: Style, text: &str) -> String {
         if self.color {
@@ -53,10 +57,11 @@ impl TextReport {
         writeln!(out, "heartbeat: GET {url}")
     }
 
-    /// Warns when the client certificate expires within `warn_days`.
+    /// Warns when a client certificate (a suite consumer's, when named) expires within `warn_days`.
     pub fn cert_expiry(
         &self,
         out: &mut dyn Write,
+        consumer: Option<&str>,
         days_left: i64,
         warn_days: u32,
         not_after: i64,
@@ -67,9 +72,10 @@ impl TextReport {
         }
         let label = self.paint(YELLOW, "warning");
         let plural = if days_left == 1 { "" } else { "s" };
+        let whose = consumer.map_or(String::new(), |name| format!(" of consumer {name:?}"));
         writeln!(
             out,
-            "heartbeat: {label}: the client certificate expires in {days_left} day{plural} ({}); issue a new one soon",
+            "heartbeat: {label}: the client certificate{whose} expires in {days_left} day{plural} ({}); issue a new one soon",
             rfc3339(not_after)
         )
     }
@@ -186,57 +192,4 @@ pub(crate) fn ids(attempt: &Attempt) -> String {
         ),
         None => format!("request id {}", attempt.request_id),
     }
-}
-
-/// Builds the JSON result object; it holds no secret, only what the text report shows.
-pub fn json(result: &CheckResult) -> serde_json::Value {
-    let last = result.attempts.last();
-    let failure = result.failure();
-    json!({
-        "verdict": match failure.map(|f| f.class) {
-            None => "healthy",
-            Some(crate::failure::FailureClass::Interrupted(_)) => "interrupted",
-            Some(_) => "unhealthy",
-        },
-        "class": failure.map(|f| f.class.as_str()),
-        "exit_code": result.exit_code().code(),
-        "url": result.url,
-        "status": last.and_then(|a| a.status),
-        "message": failure.map(|f| f.message.as_str()),
-        "user_message": failure.and_then(|f| f.user_message.as_deref()),
-        "body_excerpt": failure.and_then(|f| f.excerpt.as_deref()),
-        "request_id": last.map(|a| a.request_id.as_str()),
-        "gateway_request_id": last.and_then(|a| a.gateway_request_id.as_deref()),
-        "elapsed_ms": result.elapsed.as_millis() as u64,
-        "stopped": result.stopped,
-        "cert_days_left": result.cert_days_left,
-        "attempts": result.attempts.iter().map(|a| json!({
-            "number": a.number,
-            "status": a.status,
-            "latency_ms": a.latency.as_millis() as u64,
-            "request_id": a.request_id,
-            "gateway_request_id": a.gateway_request_id,
-            "class": a.failure.as_ref().map(|f| f.class.as_str()),
-            "message": a.failure.as_ref().map(|f| f.message.as_str()),
-        })).collect::<Vec<_>>(),
-        "version": env!("CARGO_PKG_VERSION"),
-    })
-}
-
-/// Builds the JSON answer to a run that never started: `verdict: "invalid"`, the exit code and the problems
-/// (input names and positions, never values).
-pub fn invalid_json(error: &crate::error::Error) -> serde_json::Value {
-    let problems: Vec<serde_json::Value> = match error {
-        crate::error::Error::Config(problems) => problems
-            .iter()
-            .map(|p| json!({"input": p.input, "message": p.message}))
-            .collect(),
-        other => vec![json!({"input": null, "message": other.to_string()})],
-    };
-    json!({
-        "verdict": "invalid",
-        "exit_code": error.exit_code().code(),
-        "problems": problems,
-        "version": env!("CARGO_PKG_VERSION"),
-    })
 }

@@ -1,14 +1,22 @@
-//! The command line: clap definitions and typed value parsers. No I/O and no environment here; `config`
-//! combines these flags with the environment.
+//! The command line: clap definitions and typed value parsers, and the front-ends that turn them into plans
+//! (`check`, `command`). clap stops here: no other module sees a clap type.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::environment::{ColorChoice, Environment};
 use crate::error::EXIT_CODES_HELP;
+use crate::notify::{Kind as NotifyKind, On as NotifyOn};
+use crate::report::Format;
 
+mod check;
+mod command;
 mod suite;
+mod values;
+
+pub use command::run;
 
 use suite::SUITE_HELP;
 pub use suite::SuiteArgs;
@@ -260,20 +268,28 @@ pub struct DemoArgs {
     pub color: ColorChoice,
 }
 
-/// Where a notification goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum NotifyKind {
-    /// A Slack incoming webhook, from SLACK_WEBHOOK_URL
-    Slack,
-    /// The JSON result POSTed to HEARTBEAT_WEBHOOK_URL
-    Webhook,
+/// Turns the sandbox's flags into its settings.
+#[cfg(feature = "sandbox")]
+fn sandbox_settings(args: SandboxArgs) -> crate::sandbox::Settings {
+    crate::sandbox::Settings {
+        port: args.port,
+        bind: args.bind,
+        allow_remote: args.allow_remote,
+        api_key: args.api_key,
+        ca_cert: args.ca_cert,
+        ca_key: args.ca_key,
+        write_env: args.write_env,
+        consumers: args.consumers,
+    }
 }
 
-/// When to notify.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum NotifyOn {
-    Failure,
-    Always,
+/// Turns the notification flags into what `notify` reads.
+fn notify_request(args: &NotifyArgs) -> crate::notify::Request {
+    crate::notify::Request {
+        targets: args.notify.clone(),
+        on: args.notify_on,
+        name: args.name.clone(),
+    }
 }
 
 /// Notification flags, shared by `check` and `suite`.
@@ -290,28 +306,12 @@ pub struct NotifyArgs {
     pub name: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    Auto,
-    Always,
-    Never,
-}
-
 /// Parses the command line, with clap's own messages coloured as `color` decides from the raw `--color`.
-pub fn parse(
-    args: Vec<std::ffi::OsString>,
-    color: impl FnOnce(Option<ColorChoice>) -> clap::ColorChoice,
-) -> Result<Cli, clap::Error> {
+pub fn parse(args: Vec<std::ffi::OsString>, env: &Environment) -> Result<Cli, clap::Error> {
     use clap::{CommandFactory, FromArgMatches};
     let flag = color_flag(&args);
     let matches = Cli::command()
-        .color(color(flag))
+        .color(values::clap_color(env, flag))
         .try_get_matches_from(args)?;
     Cli::from_arg_matches(&matches)
 }
@@ -334,14 +334,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     crate::duration::parse(text)
 }
 
-/// Parses `10MiB`, `512KB` or a plain number of bytes.
+/// Parses `10MiB`, `512KB` or a plain number of bytes; see `check::parse_size`.
 pub fn parse_size(text: &str) -> Result<u64, String> {
-    text.trim()
-        .parse::<bytesize::ByteSize>()
-        .map(|size| size.as_u64())
-        .map_err(|_| {
-            format!("{text:?} is not a size; write it like 10MiB, 512KiB or 65536 (bytes)")
-        })
+    crate::check::parse_size(text)
 }
 
 #[cfg(test)]

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
+use super::ids;
 use crate::error::Error;
 use crate::probe::{Attempt, CheckResult};
-use crate::report::ids;
 
 /// Opens the JUnit file (making its folder) before anything is sent: a report that cannot be written is found
 /// while exit 2 still means "nothing was sent".

@@ -1,0 +1,111 @@
+//! Runs a parsed command line: each command's flags become what its module needs, and `check` and `suite`
+//! become plans for the one engine.
+
+use std::io::{IsTerminal, Write};
+
+use super::{CertCommand, Cli, Command, SuiteArgs};
+use crate::engine::{self, Outputs, Shape};
+use crate::environment::Environment;
+use crate::error::{Error, ExitCode};
+use crate::notify::Notifier;
+use crate::plan::Plan;
+use crate::report::Format;
+
+/// Runs one command and returns the exit code it earned.
+pub fn run(cli: Cli, env: &Environment) -> Result<ExitCode, Error> {
+    let (mut stdout, mut stderr) = (std::io::stdout(), std::io::stderr());
+    match cli.command {
+        Command::Check(args) => {
+            let color = env.use_color(args.color, stderr.is_terminal());
+            let outputs = super::check::outputs(&args, color);
+            let prepared = super::check::prepare(&args, env);
+            engine::run(prepared, &outputs, &mut stdout, &mut stderr)
+        }
+        Command::Suite(args) => {
+            let color = env.use_color(args.color, stderr.is_terminal());
+            suite(&args, env, color, &mut stdout, &mut stderr)
+        }
+        Command::Completions { shell } => {
+            crate::manual::completions(shell, &mut stdout);
+            Ok(ExitCode::Healthy)
+        }
+        Command::Man => {
+            Error::output("writing the man page", crate::manual::man(&mut stdout))?;
+            Ok(ExitCode::Healthy)
+        }
+        Command::Cert(CertCommand::Inspect(args)) => {
+            let config = super::check::inspection(&args, env)?;
+            crate::inspection::command(&config, &mut stdout)
+        }
+        #[cfg(feature = "sandbox")]
+        Command::Sandbox(args) => crate::sandbox::command(&super::sandbox_settings(args)),
+        #[cfg(feature = "sandbox")]
+        Command::Demo(args) => {
+            let color = env.use_color(args.color, stdout.is_terminal());
+            crate::demo::run(color, &mut stdout)
+        }
+        #[cfg(debug_assertions)]
+        Command::InternalPanic => {
+            panic!("a panic on purpose, with a would-be secret SENTINEL-panic-payload")
+        }
+    }
+}
+
+/// Runs `heartbeat suite`: the file, the selection, the notifier and the JUnit file can each stop the run
+/// before anything is sent, reported the same way (exit 2, with JSON and JUnit saying why).
+pub fn suite(
+    args: &SuiteArgs,
+    env: &Environment,
+    color: bool,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<ExitCode, Error> {
+    let overrides = crate::suite::Overrides {
+        ca_cert: args.ca_cert.clone(),
+        concurrency: args.concurrency.map(|n| n as usize),
+        cert_warn_days: args.cert_warn_days,
+    };
+    let planned = crate::suite::load(&args.file, env, &overrides, &args.only, &args.consumer);
+    let outputs = Outputs {
+        shape: Shape::Suite,
+        format: args.format,
+        // `--list` sends nothing and writes no report.
+        junit: args.junit.clone().filter(|_| !args.list),
+        quiet: args.quiet,
+        color,
+        verbose: false,
+    };
+    let prepared = planned.and_then(|plan| {
+        let notifier = notifier(&plan, args, env)?;
+        Ok((plan, notifier))
+    });
+    if args.list {
+        let (plan, _) = prepared.map_err(|error| list_error(error, args, stdout))?;
+        Error::output("writing the list", crate::report::list(stdout, &plan))?;
+        return Ok(ExitCode::Healthy);
+    }
+    engine::run(prepared, &outputs, stdout, stderr)
+}
+
+/// The notifier of a suite, named after its first check's host unless `--name` says otherwise.
+fn notifier(plan: &Plan, args: &SuiteArgs, env: &Environment) -> Result<Option<Notifier>, Error> {
+    let host = plan
+        .checks
+        .first()
+        .and_then(|p| p.check.request.url.host_str())
+        .unwrap_or("the API")
+        .to_string();
+    Notifier::load(&super::notify_request(&args.notify), env, &host).map_err(Error::Config)
+}
+
+/// A `--list` of a file that cannot be planned still answers in JSON when asked.
+fn list_error(error: Error, args: &SuiteArgs, stdout: &mut dyn Write) -> Error {
+    if args.format == Format::Json {
+        let _ = writeln!(
+            stdout,
+            "{}",
+            crate::report::json::line(&crate::report::json::invalid(&error))
+        );
+    }
+    error
+}

@@ -1,0 +1,38 @@
+//! What runs, however it was asked for — `check`'s flags, a suite file, the demo: the consumers, the checks
+//! each naming one of them, how many at once, and what to redact. Every front-end builds this; the engine runs it.
+
+pub mod consumer;
+
+use crate::check::Check;
+use crate::consumer::Consumer;
+use crate::redact::Redactor;
+
+/// What runs: the consumers, the checks each naming one of them, how many at once, and what to redact.
+pub struct Plan {
+    pub consumers: Vec<Consumer>,
+    pub checks: Vec<Planned>,
+    pub concurrency: usize,
+    /// Covers every consumer's secrets in every form (built once: its forms cost to compute).
+    pub redactor: Redactor,
+    /// A client certificate that expires within this many days is warned about.
+    pub cert_warn_days: u32,
+}
+
+/// A check and the index of the consumer that makes it.
+pub struct Planned {
+    pub check: Check,
+    pub consumer: usize,
+}
+
+impl Plan {
+    /// Builds the plan of one check by one consumer: what `heartbeat check` runs.
+    pub fn one(check: Check, consumer: Consumer, redactor: Redactor, cert_warn_days: u32) -> Self {
+        Self {
+            consumers: vec![consumer],
+            checks: vec![Planned { check, consumer: 0 }],
+            concurrency: 1,
+            redactor,
+            cert_warn_days,
+        }
+    }
+}
