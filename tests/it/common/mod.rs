@@ -1,6 +1,5 @@
 //! Shared test harness: sandboxes with sentinel secrets, the binary run in a scrubbed environment, and a
 //! check that no secret ever reaches stdout, stderr, the JSON result or the JUnit file.
-#![allow(dead_code)] // each test file uses a different part of the harness
 
 pub mod hostile;
 
@@ -235,4 +234,18 @@ pub fn network_namespace() -> Option<&'static [&'static str]> {
             .status()
             .is_ok_and(|s| s.success())
     })
+}
+
+/// The failure class a check's JSON names ("none" when healthy).
+pub fn class(run: &Checked) -> String {
+    run.json()["class"].as_str().unwrap_or("none").to_string()
+}
+
+pub fn no_crash(run: &Checked) {
+    assert!(
+        ![101, 134, 70].contains(&run.code),
+        "crashed with {}: {}",
+        run.code,
+        run.stderr
+    );
 }

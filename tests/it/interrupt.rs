@@ -2,15 +2,13 @@
 //! finished reported in text, JSON and JUnit, and exit 130 or 143. And a configuration error still answers
 //! `--format json`.
 
-mod common;
-
 #[cfg(unix)]
 mod signals {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
     use std::time::Instant;
 
-    use super::common::*;
+    use crate::common::*;
 
     /// Starts heartbeat, waits for `ready` on stderr, sends `signal`, and returns (exit code, seconds from the
     /// signal to the exit, stdout, stderr, JUnit).
@@ -185,7 +183,7 @@ mod signals {
 
 #[test]
 fn a_configuration_error_still_answers_json() {
-    let output = common::heartbeat()
+    let output = crate::common::heartbeat()
         .args(["check", "--format", "json"])
         .output()
         .unwrap();

@@ -1,8 +1,6 @@
 //! `heartbeat cert inspect`: facts, problems and exit codes for the certificates users really have.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use heartbeat::sandbox::pki::{Pki, SERVER_NAMES};
 
 fn inspect(vars: &[(&'static str, String)], flags: &[&str]) -> (i32, String, String) {

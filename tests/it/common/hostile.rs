@@ -4,8 +4,8 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use heartbeat::sandbox::pki::Pki;
@@ -174,16 +174,4 @@ pub fn vars(server: &Hostile, path: &str, api_key: &str) -> Vec<(&'static str, S
 /// A behaviour from a closure.
 pub fn behaviour(f: impl Fn(&Received, &mut dyn Write) + Send + Sync + 'static) -> Behaviour {
     Arc::new(f)
-}
-
-/// Keeps what the server saw, for assertions.
-pub fn recorder() -> (
-    Arc<Mutex<Vec<Received>>>,
-    impl Fn(&Received) + Send + Sync + 'static,
-) {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let keep = Arc::clone(&seen);
-    (seen, move |r: &Received| {
-        keep.lock().unwrap().push(r.clone())
-    })
 }

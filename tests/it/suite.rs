@@ -1,11 +1,9 @@
 //! `heartbeat suite` end to end against the sandbox's consumer profiles: doors that open, doors that stay
 //! locked, one left open, failures of every kind, an invalid file, filters, JSON and JUnit.
 
-mod common;
-
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 use heartbeat::sandbox::Handle;
 
 /// The environment a suite runs with: the sandbox's profile consumers, plus an untrusted pair.
@@ -610,7 +608,7 @@ fn filters_select_alone_and_together_and_never_select_nothing() {
         &["--only", "three", "--consumer", "limited"],
     );
     assert_eq!(names(&both), ["three"]);
-    let fresh = crate::sandbox();
+    let fresh = crate::common::sandbox();
     let disjoint = planned(&fresh, &text, &["--only", "one", "--consumer", "limited"]);
     assert_eq!(disjoint.code, 2, "{}", disjoint.stderr);
     assert!(

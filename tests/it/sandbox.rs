@@ -1,16 +1,14 @@
 //! `heartbeat sandbox` and `heartbeat demo` as users run them: a child process, its env file, curl (an
 //! OpenSSL client) with the written certificates, and a clean stop on SIGTERM.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use crate::common::*;
 use base64::Engine as _;
-use common::*;
 
 /// A `heartbeat sandbox --write-env` child process, stopped on drop, with the variables it wrote.
 struct SandboxProcess {

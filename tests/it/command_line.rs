@@ -1,14 +1,11 @@
-//! The finish a CLI's users expect: completions and a man page from the binary, help that shows examples and
-//! one default per flag, messages people can read, and colour conventions (NO_COLOR, CLICOLOR_FORCE).
-
-mod common;
+//! The command line a user meets: completions and a man page from the binary, help that shows examples and one
+//! default per flag, messages people can read, and colour conventions (NO_COLOR, CLICOLOR_FORCE).
 
 use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::hostile::{self, Hostile, behaviour};
-use common::*;
+use crate::common::*;
 
 fn output(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let out = heartbeat()
@@ -189,18 +186,6 @@ fn quiet_still_warns_of_a_certificate_about_to_expire() {
         "{}",
         run.stderr
     );
-}
-
-#[test]
-fn a_204_without_a_body_is_healthy_when_expected() {
-    let server = Hostile::start(behaviour(|_, out| {
-        let _ = out.write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n");
-    }));
-    let run = check(
-        &hostile::vars(&server, "/", SENTINEL_KEY),
-        &["--attempts", "1", "--expect-status", "204"],
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
 }
 
 #[test]

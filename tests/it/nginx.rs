@@ -1,15 +1,13 @@
 //! `heartbeat check` against a real OpenSSL-based server: nginx from Debian with `ssl_verify_client on`, as
 //! in front of the real API. Started per test on a free loopback port; `scripts/test.sh` installs nginx.
 
-mod common;
-
 use std::io::Write as _;
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use heartbeat::sandbox::pki::{Pair, Pki, SERVER_NAMES};
 
 struct Nginx {

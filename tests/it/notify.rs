@@ -1,13 +1,11 @@
 //! Notifications: a failing check posts exactly one Slack message (or the JSON result to a webhook), a healthy
 //! one posts none unless asked, a dead receiver changes no exit code, and no secret is ever in what is posted.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
-use common::*;
+use crate::common::*;
 
 /// A webhook receiver on 127.0.0.1 (plain HTTP, as only loopback may be): records each body, answers 200.
 struct Receiver {

@@ -1,11 +1,9 @@
 //! Golden files for the human output of `heartbeat check`: colour off, and the parts that change from run
-//! to run (ports, latencies, request ids, dates) masked. `UPDATE_GOLDEN=1 cargo test --test golden` rewrites them.
-
-mod common;
+//! to run (ports, latencies, request ids, dates) masked. `UPDATE_GOLDEN=1 cargo test --test it reports` rewrites them.
 
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 
 fn mask(text: &str, sandbox_url: &str) -> String {
     let text = text.replace(sandbox_url, "https://SANDBOX");
@@ -43,7 +41,7 @@ fn golden(name: &str, path: &str, flags: &[&str]) {
         .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", file.display()));
     assert_eq!(
         actual, expected,
-        "the output of {name} changed; if on purpose, run UPDATE_GOLDEN=1 cargo test --test golden"
+        "the output of {name} changed; if on purpose, run UPDATE_GOLDEN=1 cargo test --test it reports"
     );
 }
 

@@ -1,18 +1,12 @@
 //! The real API's front door as the sandbox imitates it: the team's consumer profiles, a full TLS handshake on
 //! every attempt, and proxies (a CONNECT proxy started here on 127.0.0.1, tunnelling or refusing).
 
-mod common;
-
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
-use common::*;
-
-fn class(run: &Checked) -> String {
-    run.json()["class"].as_str().unwrap_or("none").to_string()
-}
+use crate::common::*;
 
 /// The variables of a profile consumer (`FULL_ACCESS`, …) as a context for `check`, pointed at `path`.
 fn profile(

@@ -1,21 +1,16 @@
 //! `heartbeat check` end to end: the binary against the in-process sandbox on 127.0.0.1, one scenario a test.
 //! Every run goes through `common::check`, which also asserts that no secret reached any output.
 
-mod common;
+use std::io::{Read, Write};
+use std::net::TcpListener;
 
-use common::*;
+use crate::common::hostile::{Hostile, behaviour};
+use crate::common::*;
 use heartbeat::sandbox::pki::{Pki, SERVER_NAMES};
 
 const PERSONS: &str = PERSON;
 /// Quick retries, so failing scenarios stay fast.
 const FAST: [&str; 2] = ["--retry-delay", "50ms"];
-
-fn class(checked: &Checked) -> String {
-    checked.json()["class"]
-        .as_str()
-        .unwrap_or("none")
-        .to_string()
-}
 
 /// Runs with one variable replaced, and asserts the run is refused as configuration, with this message, before
 /// any connection is made.
@@ -646,7 +641,7 @@ fn redirects_fail_by_default_and_name_the_location() {
 #[test]
 fn a_cross_origin_redirect_is_never_followed_and_the_other_origin_gets_nothing() {
     let sandbox = sandbox();
-    let other = common::sandbox();
+    let other = crate::common::sandbox();
     let target = other.url("/v1/persons");
     let run = check(
         &vars(&sandbox, &format!("/fault/redirect?to={target}")),
@@ -871,4 +866,115 @@ fn a_name_that_does_not_resolve_is_no_answer() {
     );
     assert_eq!(json["class"], "dns");
     assert!(String::from_utf8_lossy(&output.stderr).contains("check SERVICE_URL"));
+}
+
+#[test]
+fn a_server_that_does_not_speak_tls_is_a_tls_failure_exit_4() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten().take(3) {
+            let mut buf = [0u8; 512];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n");
+        }
+    });
+    let sandbox = sandbox();
+    let url = format!("https://127.0.0.1:{port}/v1/persons/A8451DY");
+    let run = check(
+        &with(vars(&sandbox, PERSON), "SERVICE_URL", url),
+        &["--attempts", "1"],
+    );
+    assert_eq!(
+        (run.code, class(&run).as_str()),
+        (4, "tls_handshake"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_certificate_not_valid_yet_is_refused_before_sending() {
+    let sandbox = sandbox();
+    let future = sandbox.pki().issue_client("soon", 2, 30).unwrap();
+    let run = check(&sandbox.environment(PERSON, &future), &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("the client certificate is not valid yet (valid from "),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(sandbox.connections(), 0);
+}
+
+#[test]
+fn the_key_goes_in_the_renamed_header_and_only_there() {
+    let sandbox = sandbox();
+    let run = check(
+        &vars(&sandbox, PERSON),
+        &["--attempts", "1", "--api-key-header", "x-consumer-key"],
+    );
+    assert_eq!(run.code, 1, "the sandbox reads x-api-key: {}", run.stderr);
+    let names = &sandbox.records()[0].header_names;
+    assert!(names.iter().any(|n| n == "x-consumer-key"), "{names:?}");
+    assert!(!names.iter().any(|n| n == "x-api-key"), "{names:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_refused_connection_is_no_answer_exit_3() {
+    let (_socket, port) = bound_not_listening();
+    let sandbox = sandbox();
+    let url = format!("https://127.0.0.1:{port}/v1/persons/A8451DY");
+    let run = check(
+        &with(vars(&sandbox, PERSON), "SERVICE_URL", url),
+        &["--attempts", "2", "--retry-delay", "10ms"],
+    );
+    assert_eq!((run.code, class(&run).as_str()), (3, "connection_refused"));
+    assert_eq!(run.json()["attempts"].as_array().unwrap().len(), 2);
+}
+
+/// A TCP socket bound to a port of its own but not listening: connections to it are refused, and the port
+/// is never released for another test to take.
+#[cfg(unix)]
+fn bound_not_listening() -> (std::os::fd::OwnedFd, u16) {
+    use std::os::fd::FromRawFd;
+    // SAFETY: plain socket calls with valid arguments; the descriptor is owned by the returned OwnedFd.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+        assert!(fd >= 0);
+        let owned = std::os::fd::OwnedFd::from_raw_fd(fd);
+        let mut addr: libc::sockaddr_in = std::mem::zeroed();
+        addr.sin_family = libc::AF_INET as libc::sa_family_t;
+        addr.sin_addr.s_addr = u32::from_ne_bytes([127, 0, 0, 1]);
+        let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        assert_eq!(
+            libc::bind(fd, &addr as *const _ as *const libc::sockaddr, len),
+            0
+        );
+        let mut bound: libc::sockaddr_in = std::mem::zeroed();
+        let mut bound_len = len;
+        assert_eq!(
+            libc::getsockname(
+                fd,
+                &mut bound as *mut _ as *mut libc::sockaddr,
+                &mut bound_len
+            ),
+            0
+        );
+        (owned, u16::from_be(bound.sin_port))
+    }
+}
+
+#[test]
+fn a_204_without_a_body_is_healthy_when_expected() {
+    let server = Hostile::start(behaviour(|_, out| {
+        let _ = out.write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n");
+    }));
+    let run = check(
+        &hostile::vars(&server, "/", SENTINEL_KEY),
+        &["--attempts", "1", "--expect-status", "204"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
 }
