@@ -1,4 +1,5 @@
-//! Golden files for the human output of `heartbeat check`: colour off, and the parts that change from run
+//! Golden files for the human output of `heartbeat check` and the JSON shapes of check, suite and a run that
+//! cannot start: colour off, and the parts that change from run
 //! to run (ports, latencies, request ids, dates) masked. `UPDATE_GOLDEN=1 cargo test --test it reports` rewrites them.
 
 use std::path::Path;
@@ -70,4 +71,99 @@ fn the_gateway_refuses_when_the_key_goes_in_another_header() {
         "/v1/persons/A8451DY",
         &["--api-key-header", "x-wrong-header"],
     );
+}
+
+/// Replaces what changes from run to run in a JSON result (ids, timings, the port, the version, days left).
+fn mask_json(value: &mut serde_json::Value, sandbox_url: &str) {
+    const VOLATILE: [&str; 6] = [
+        "request_id",
+        "gateway_request_id",
+        "latency_ms",
+        "elapsed_ms",
+        "version",
+        "cert_days_left",
+    ];
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, field) in map.iter_mut() {
+                if VOLATILE.contains(&key.as_str()) && !field.is_null() {
+                    *field = serde_json::Value::String(key.to_uppercase());
+                } else {
+                    mask_json(field, sandbox_url);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|i| mask_json(i, sandbox_url)),
+        serde_json::Value::String(text) => *text = text.replace(sandbox_url, "https://SANDBOX"),
+        _ => {}
+    }
+}
+
+/// Compares a JSON result with its golden file: every field the Action and users' `jq` read, by name and type.
+fn golden_json(name: &str, stdout: &[u8], sandbox_url: &str) {
+    let mut value: serde_json::Value = serde_json::from_slice(stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(stdout)));
+    mask_json(&mut value, sandbox_url);
+    let actual = serde_json::to_string_pretty(&value).unwrap() + "\n";
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&file, &actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&file)
+        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", file.display()));
+    assert_eq!(
+        actual, expected,
+        "the JSON shape of {name} changed; the Action and users' jq read it. If on purpose, say so in the CHANGELOG and run UPDATE_GOLDEN=1 cargo test --test it reports"
+    );
+}
+
+#[test]
+fn the_json_of_a_check_keeps_its_shape() {
+    let sandbox = sandbox();
+    let output = heartbeat()
+        .args([
+            "check",
+            "--format",
+            "json",
+            "--attempts",
+            "2",
+            "--retry-delay",
+            "10ms",
+        ])
+        .envs(vars(&sandbox, "/fault/error"))
+        .output()
+        .unwrap();
+    golden_json("check-unhealthy-500.json", &output.stdout, &sandbox.url(""));
+}
+
+#[test]
+fn the_json_of_a_suite_keeps_its_shape() {
+    let sandbox = sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("suite.toml");
+    let suite = "[consumers.full]\napi_key = \"${API_KEY}\"\ncert = \"${MTLS_CERT}\"\nkey = \"${MTLS_KEY}\"\n\
+        [consumers.anonymous]\napi_key = \"${API_KEY}\"\n\
+        [[check]]\nname = \"person\"\nconsumer = \"full\"\npath = \"/v1/persons/A8451DY\"\n\
+        [[check]]\nname = \"error\"\nconsumer = \"full\"\npath = \"/fault/error\"\nattempts = 1\n\
+        [[check]]\nname = \"no certificate\"\nconsumer = \"anonymous\"\npath = \"/v1/persons/A8451DY\"\nexpect = \"refused\"\n";
+    std::fs::write(&file, suite).unwrap();
+    let output = heartbeat()
+        .arg("suite")
+        .arg(&file)
+        .args(["--format", "json"])
+        .envs(vars(&sandbox, PERSON))
+        .output()
+        .unwrap();
+    golden_json("suite-mixed.json", &output.stdout, &sandbox.url(""));
+}
+
+#[test]
+fn the_json_of_a_run_that_cannot_start_keeps_its_shape() {
+    let output = heartbeat()
+        .args(["check", "--format", "json"])
+        .output()
+        .unwrap();
+    golden_json("invalid-unset.json", &output.stdout, "https://never");
 }
