@@ -1,6 +1,6 @@
 //! Golden files for the human output of `heartbeat check` and the JSON shapes of check, suite and a run that
-//! cannot start: colour off, and the parts that change from run
-//! to run (ports, latencies, request ids, dates) masked. `UPDATE_GOLDEN=1 cargo test --test it reports` rewrites them.
+//! cannot start: colour off, and the parts that change from run to run (ports, latencies, request ids, dates)
+//! masked. `UPDATE_GOLDEN=1 cargo test --test it reports` rewrites them.
 
 use std::path::Path;
 
