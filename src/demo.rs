@@ -11,18 +11,18 @@ use base64::Engine as _;
 
 use secrecy::SecretString;
 
-use crate::assert::Expectations;
-use crate::check::{Check, Request, RetryPolicy};
 use crate::engine::{self, Outputs, Shape};
 use crate::environment::Environment;
 use crate::error::{Error, ExitCode};
-use crate::identity;
-use crate::input::Input;
 use crate::plan::Plan;
+use crate::plan::check::{Check, Request, RetryPolicy};
 use crate::plan::consumer::{self, Description, Named};
+use crate::probe::assert::Expectations;
 use crate::report::Format;
 use crate::sandbox::pki::{Pair, Pki, SERVER_NAMES};
 use crate::sandbox::{self, Handle, Options};
+use crate::tls::identity;
+use crate::tls::input::Input;
 
 /// One demonstrated check and the exit code it should earn.
 struct Scene<'a> {
@@ -244,7 +244,7 @@ fn suite_scene(sandbox: &Handle, color: bool, out: &mut dyn Write) -> Result<Exi
         base64::engine::general_purpose::STANDARD.encode(&sandbox.pki().ca_cert_pem),
     ));
     let env = Environment::from_pairs(vars.iter().map(|(k, v)| (k.as_str(), v.clone())));
-    let plan = crate::suite::plan("demo.toml", DEMO_SUITE, &env, &Default::default())?;
+    let plan = crate::plan::suite_file::plan("demo.toml", DEMO_SUITE, &env, &Default::default())?;
     let text = crate::report::TextReport::new(color, false);
     let runtime = crate::process::runtime()?;
     let mut written = Vec::new();

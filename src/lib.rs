@@ -4,35 +4,23 @@
 //! `run` takes parsed arguments and returns the exit code; `main` only prints the error it may return. The
 //! front-ends (`cli`, `suite`, `demo`) build plans; `engine` runs them.
 
-pub mod answer;
-pub mod assert;
-pub mod check;
-pub mod classify;
 pub mod cli;
-pub mod consumer;
 #[cfg(feature = "sandbox")]
 pub mod demo;
 pub mod duration;
 pub mod engine;
 pub mod environment;
 pub mod error;
-pub mod failure;
-pub mod identity;
-pub mod input;
-pub mod inspection;
 pub mod interrupt;
-pub mod manual;
 pub mod notify;
 pub mod plan;
 pub mod probe;
 pub mod process;
-pub mod proxy;
 pub mod redact;
 pub mod report;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
-pub mod suite;
-pub mod target;
+pub mod tls;
 
 pub use cli::run;
 pub use error::{Error, ExitCode};

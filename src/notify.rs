@@ -213,8 +213,8 @@ fn describe(result: &CheckResult) -> String {
 }
 
 async fn post(url: &SecretString, body: String) -> Result<(), String> {
-    let roots = crate::identity::root_store("webhook", &[]).map_err(|p| p.message)?;
-    let tls = crate::identity::client_config(roots, None);
+    let roots = crate::tls::identity::root_store("webhook", &[]).map_err(|p| p.message)?;
+    let tls = crate::tls::identity::client_config(roots, None);
     let client = reqwest::Client::builder()
         .no_proxy()
         .tls_backend_preconfigured(tls)

@@ -8,19 +8,19 @@ use rustls::RootCertStore;
 use secrecy::SecretString;
 
 use super::{CheckArgs, InspectArgs};
-use crate::assert::Expectations;
-use crate::check::{Check, Request, RetryPolicy};
 use crate::engine::{Outputs, Shape};
 use crate::environment::{API_KEY, Environment, MTLS_CERT, MTLS_KEY, SERVICE_CA_CERT};
 use crate::error::{Error, Problem};
-use crate::identity;
-use crate::input::{self, Input};
-use crate::inspection::InspectConfig;
 use crate::notify::Notifier;
 use crate::plan::Plan;
+use crate::plan::check::{Check, Request, RetryPolicy};
 use crate::plan::consumer::{self, Description, Named};
+use crate::plan::target::{header_name, url};
+use crate::probe::assert::Expectations;
 use crate::redact::Redactor;
-use crate::target::{header_name, url};
+use crate::tls::identity;
+use crate::tls::input::{self, Input};
+use crate::tls::inspection::InspectConfig;
 
 /// Where and how `check` writes its result.
 pub fn outputs(args: &CheckArgs, color: bool) -> Outputs {
@@ -69,7 +69,7 @@ pub fn prepare(args: &CheckArgs, env: &Environment) -> Result<(Plan, Option<Noti
     }
     let proxy = url
         .as_ref()
-        .and_then(|url| collect(&mut problems, crate::proxy::Proxy::for_url(env, url)))
+        .and_then(|url| collect(&mut problems, crate::plan::proxy::Proxy::for_url(env, url)))
         .flatten();
     let pair = cert.zip(key);
     let built = match (api_key, api_key_header, request_id_header, pair, roots) {

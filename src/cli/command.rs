@@ -26,16 +26,16 @@ pub fn run(cli: Cli, env: &Environment) -> Result<ExitCode, Error> {
             suite(&args, env, color, &mut stdout, &mut stderr)
         }
         Command::Completions { shell } => {
-            crate::manual::completions(shell, &mut stdout);
+            crate::cli::manual::completions(shell, &mut stdout);
             Ok(ExitCode::Healthy)
         }
         Command::Man => {
-            Error::output("writing the man page", crate::manual::man(&mut stdout))?;
+            Error::output("writing the man page", crate::cli::manual::man(&mut stdout))?;
             Ok(ExitCode::Healthy)
         }
         Command::Cert(CertCommand::Inspect(args)) => {
             let config = super::check::inspection(&args, env)?;
-            crate::inspection::command(&config, &mut stdout)
+            crate::tls::inspection::command(&config, &mut stdout)
         }
         #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => crate::sandbox::command(&super::sandbox_settings(args)),
@@ -60,12 +60,13 @@ pub fn suite(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<ExitCode, Error> {
-    let overrides = crate::suite::Overrides {
+    let overrides = crate::plan::suite_file::Overrides {
         ca_cert: args.ca_cert.clone(),
         concurrency: args.concurrency.map(|n| n as usize),
         cert_warn_days: args.cert_warn_days,
     };
-    let planned = crate::suite::load(&args.file, env, &overrides, &args.only, &args.consumer);
+    let planned =
+        crate::plan::suite_file::load(&args.file, env, &overrides, &args.only, &args.consumer);
     let outputs = Outputs {
         shape: Shape::Suite,
         format: args.format,

@@ -13,6 +13,7 @@ use crate::report::Format;
 
 mod check;
 mod command;
+pub mod manual;
 mod suite;
 mod values;
 
@@ -336,7 +337,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 
 /// Parses `10MiB`, `512KB` or a plain number of bytes; see `check::parse_size`.
 pub fn parse_size(text: &str) -> Result<u64, String> {
-    crate::check::parse_size(text)
+    crate::plan::check::parse_size(text)
 }
 
 #[cfg(test)]

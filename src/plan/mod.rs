@@ -1,11 +1,15 @@
 //! What runs, however it was asked for — `check`'s flags, a suite file, the demo: the consumers, the checks
 //! each naming one of them, how many at once, and what to redact. Every front-end builds this; the engine runs it.
 
+pub mod check;
 pub mod consumer;
+pub mod proxy;
+pub mod suite_file;
+pub mod target;
 
-use crate::check::Check;
-use crate::consumer::Consumer;
 use crate::redact::Redactor;
+use check::Check;
+use consumer::Consumer;
 
 /// What runs: the consumers, the checks each naming one of them, how many at once, and what to redact.
 pub struct Plan {

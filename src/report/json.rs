@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::error::{Error, ExitCode};
-use crate::failure::{Failure, FailureClass};
+use crate::probe::failure::{Failure, FailureClass};
 use crate::probe::{Attempt, CheckResult};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -4,9 +4,9 @@
 use std::io::{self, Write};
 
 use super::{GREEN, RED, TextReport};
-use crate::failure::FailureClass;
 use crate::plan::Plan;
 use crate::probe::CheckResult;
+use crate::probe::failure::FailureClass;
 
 /// Writes the line for one finished check: ✓ or ✗, name, consumer, status, latency, and why it failed.
 pub fn line(text: &TextReport, out: &mut dyn Write, result: &CheckResult) -> io::Result<()> {

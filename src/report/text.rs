@@ -137,7 +137,7 @@ impl TextReport {
             );
         };
         let label = match failure.class {
-            crate::failure::FailureClass::Interrupted(_) => "interrupted",
+            crate::probe::failure::FailureClass::Interrupted(_) => "interrupted",
             _ => "unhealthy",
         };
         writeln!(
@@ -155,7 +155,7 @@ impl TextReport {
         out: &mut dyn Write,
         result: &CheckResult,
         last: &Attempt,
-        failure: &crate::failure::Failure,
+        failure: &crate::probe::failure::Failure,
     ) -> io::Result<()> {
         writeln!(out, "  url:         {}", result.url)?;
         if let Some(message) = &failure.user_message {

@@ -3,8 +3,8 @@
 //! never lets a secret through in any supported encoding.
 
 use base64::Engine as _;
-use heartbeat::input::{Input, parse_certificates, parse_private_key, read_pem};
 use heartbeat::redact::{REDACTED, Redactor};
+use heartbeat::tls::input::{Input, parse_certificates, parse_private_key, read_pem};
 use proptest::prelude::*;
 use secrecy::SecretString;
 
@@ -39,7 +39,7 @@ proptest! {
         for label in ["CERTIFICATE", "PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"] {
             let pem = armoured(label, &body);
             if let Ok(chain) = parse_certificates("MTLS_CERT", &pem) {
-                let _ = heartbeat::identity::CertFacts::from_der("MTLS_CERT", &chain[0]);
+                let _ = heartbeat::tls::identity::CertFacts::from_der("MTLS_CERT", &chain[0]);
             }
             let _ = parse_private_key("MTLS_KEY", &pem);
         }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use toml::de::DeTable;
 
 use super::file::Value;
-use crate::consumer::Consumer;
+use crate::plan::consumer::Consumer;
 
 pub(super) const CONSUMER_KEYS: [&str; 5] = ["api_key", "cert", "key", "api_key_header", "origins"];
 pub(super) const CHECK_KEYS: [&str; 19] = [

@@ -11,11 +11,11 @@ use toml::de::DeTable;
 use super::fields::CONSUMER_KEYS;
 use super::file::Reader;
 use super::plan::Overrides;
-use crate::consumer::Consumer;
 use crate::environment::{Environment, SERVICE_CA_CERT, SERVICE_URL};
-use crate::identity;
-use crate::input::{self, Input};
+use crate::plan::consumer::Consumer;
 use crate::plan::consumer::{self, Description, Named};
+use crate::tls::identity;
+use crate::tls::input::{self, Input};
 
 /// The URL paths are joined to: `base_url`, or the origin of SERVICE_URL.
 pub(super) fn base_url(
@@ -27,10 +27,10 @@ pub(super) fn base_url(
         Some(value) => (reader.text("base_url", value)?, value.span()),
         None => {
             let url = Url::parse(env.get(SERVICE_URL)?).ok()?;
-            (crate::target::origin(&url), 0..0)
+            (crate::plan::target::origin(&url), 0..0)
         }
     };
-    crate::target::https_url("base_url", &text)
+    crate::plan::target::https_url("base_url", &text)
         .map_err(|p| reader.named_problem(&span, p))
         .ok()
 }
@@ -140,15 +140,15 @@ fn origins(
     fields: &DeTable<'_>,
     base: Option<&Url>,
 ) -> Option<Vec<String>> {
-    let mut origins: Vec<String> = base.map(crate::target::origin).into_iter().collect();
+    let mut origins: Vec<String> = base.map(crate::plan::target::origin).into_iter().collect();
     let Some(value) = fields.get("origins") else {
         return Some(origins);
     };
     let key = format!("consumers.{name}.origins");
     let mut ok = true;
     for (text, span) in reader.strings(&key, value)? {
-        match crate::target::https_url(&key, &text) {
-            Ok(url) => origins.push(crate::target::origin(&url)),
+        match crate::plan::target::https_url(&key, &text) {
+            Ok(url) => origins.push(crate::plan::target::origin(&url)),
             Err(problem) => {
                 reader.named_problem(&span, problem);
                 ok = false;
@@ -177,7 +177,7 @@ fn consumer(
     let key = secret(reader, "key");
     let header = match fields.get("api_key_header") {
         Some(value) => reader.string("api_key_header", value).and_then(|h| {
-            crate::target::header_name("api_key_header", &h)
+            crate::plan::target::header_name("api_key_header", &h)
                 .map_err(|p| reader.problem(&value.span(), p.message))
                 .ok()
         }),
@@ -185,7 +185,7 @@ fn consumer(
     }?;
     let pair = pair(reader, name, fields, cert, key)?;
     let proxy = base.and_then(|url| {
-        crate::proxy::Proxy::for_url(env, url)
+        crate::plan::proxy::Proxy::for_url(env, url)
             .map_err(|p| reader.problems.push(p))
             .ok()
             .flatten()

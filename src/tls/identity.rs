@@ -15,7 +15,7 @@ use x509_parser::x509::SubjectPublicKeyInfo;
 
 use crate::duration::rfc3339;
 use crate::error::Problem;
-use crate::input::{Input, read_certificates, read_private_key};
+use crate::tls::input::{Input, read_certificates, read_private_key};
 
 /// What a certificate says about itself, for pre-flight checks and `cert inspect`.
 #[derive(Debug, Clone, serde::Serialize)]

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
 use reqwest::{Response, StatusCode};
 
-use crate::failure::{Failure, FailureClass};
+use crate::probe::failure::{Failure, FailureClass};
 use crate::redact::Redactor;
 
 /// The header API Gateway puts on every answer: what to search in its CloudWatch logs.
@@ -122,7 +122,7 @@ pub async fn read(
     while let Some(chunk) = response
         .chunk()
         .await
-        .map_err(|e| crate::classify::from_transport(&e, None))?
+        .map_err(|e| super::transport::from_transport(&e, None))?
     {
         if body.len() as u64 + chunk.len() as u64 > max_body {
             return Err(too_large());

@@ -7,8 +7,8 @@ use reqwest::{Method, Url};
 
 use super::fields::{Fields, Known};
 use super::file::{Reader, Value, to_json};
-use crate::check::Request;
-use crate::target::origin;
+use crate::plan::check::Request;
+use crate::plan::target::origin;
 
 /// The check's consumer, when it is known: its index and what is known of it.
 type Caller<'k, 'a> = Option<(usize, &'k Known<'a>)>;
@@ -24,7 +24,7 @@ pub(super) fn request(
     let url = match (fields.table.get("url"), fields.table.get("path")) {
         (Some(value), None) => {
             let text = reader.text("url", value)?;
-            let url = crate::target::https_url("url", &text)
+            let url = crate::plan::target::https_url("url", &text)
                 .map_err(|p| reader.named_problem(&value.span(), p))
                 .ok()?;
             same_origin(reader, &url, caller, &value.span())
@@ -32,7 +32,7 @@ pub(super) fn request(
         (None, Some(value)) => {
             let path = reader.text("path", value)?;
             match base {
-                Some(base) => crate::target::join("path", base, &path)
+                Some(base) => crate::plan::target::join("path", base, &path)
                     .map_err(|p| reader.named_problem(&value.span(), p))
                     .ok(),
                 None => {
@@ -148,7 +148,7 @@ fn headers(
             );
             continue;
         };
-        if let Some(message) = crate::target::check_header_problem(&name, key_header) {
+        if let Some(message) = crate::plan::target::check_header_problem(&name, key_header) {
             reader.problem(&key.span(), message);
             continue;
         }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::{Method, Url};
 
-use crate::assert::Expectations;
+use crate::probe::assert::Expectations;
 
 /// One check.
 #[derive(Debug)]

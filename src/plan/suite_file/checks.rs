@@ -10,10 +10,10 @@ use toml::de::{DeTable, DeValue};
 use super::fields::CHECK_KEYS;
 use super::fields::{Fields, Known};
 use super::file::{Reader, Value};
-use crate::assert::Expectations;
-use crate::check::{Check, RetryPolicy};
 use crate::error::Problem;
 use crate::plan::Planned;
+use crate::plan::check::{Check, RetryPolicy};
+use crate::probe::assert::Expectations;
 
 pub(super) fn checks(
     reader: &mut Reader<'_>,
@@ -166,7 +166,7 @@ fn expectations(reader: &mut Reader<'_>, fields: &Fields<'_, '_>) -> Option<Expe
     let body = texts(reader, "expect_body")?;
     let mut ok = true;
     for (text, span) in &json {
-        if let Err(problem) = crate::assert::JsonExpectation::parse(text) {
+        if let Err(problem) = crate::probe::assert::JsonExpectation::parse(text) {
             reader.problem(
                 span,
                 problem.message.replace("--expect-json", "expect_json"),
@@ -234,7 +234,7 @@ fn size(reader: &mut Reader<'_>, value: &Value<'_>) -> Option<u64> {
             .map(|n| n as u64),
         _ => {
             let text = reader.string("max_body", value)?;
-            crate::check::parse_size(&text)
+            crate::plan::check::parse_size(&text)
                 .map_err(|why| reader.problem(&value.span(), format!("max_body: {why}")))
                 .ok()
         }

@@ -10,10 +10,10 @@ use serde_json::json;
 
 use crate::duration::rfc3339;
 use crate::error::{Error, ExitCode, Problem};
-use crate::identity::CertFacts;
-use crate::input;
 use crate::plan::consumer::Named;
 use crate::report::Format;
+use crate::tls::identity::CertFacts;
+use crate::tls::input;
 
 /// The facts about one certificate (and its key, when given) and the problems found.
 pub struct Inspection {

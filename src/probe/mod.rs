@@ -1,18 +1,23 @@
 //! One check: the request a real consumer makes, retries, timing and the verdict of each attempt. Returns
 //! data and reports progress through a callback; it never prints.
 
+pub mod answer;
+pub mod assert;
+pub mod classify;
+pub mod failure;
+pub mod transport;
+
 use std::time::{Duration, Instant};
 
 use reqwest::header::LOCATION;
 use reqwest::{Client, Response, Url};
 
-use crate::answer::{self, Answer, Head};
-use crate::check::Check;
-use crate::classify;
-use crate::consumer::Consumer;
 use crate::error::ExitCode;
-use crate::failure::{Failure, FailureClass};
+use crate::plan::check::Check;
+use crate::plan::consumer::Consumer;
 use crate::redact::Redactor;
+use answer::{Answer, Head};
+use failure::{Failure, FailureClass};
 
 /// How many same-origin redirects `--follow-redirects` follows before giving up.
 const MAX_REDIRECTS: usize = 10;
@@ -294,7 +299,7 @@ async fn exchange(
     for _ in 0..=MAX_REDIRECTS {
         let response = send(check, caller, &url, request_id)
             .await
-            .map_err(|e| classify::from_transport(&e, proxy))?;
+            .map_err(|e| transport::from_transport(&e, proxy))?;
         let status = response.status();
         *head = Some(Head::read(&response, caller.redactor));
         if status.is_redirection() && !check.expectations.accepts_status(status.as_u16()) {
