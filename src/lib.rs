@@ -24,11 +24,3 @@ pub mod tls;
 
 pub use cli::run;
 pub use error::{Error, ExitCode};
-
-/// The version line: the crate version and the target it was built for.
-pub const VERSION_LINE: &str = concat!(
-    env!("CARGO_PKG_VERSION"),
-    " (",
-    env!("HEARTBEAT_TARGET"),
-    ")"
-);

@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use rustls::RootCertStore;
 use secrecy::SecretString;
 
-use super::{CheckArgs, InspectArgs};
+use super::args::{CheckArgs, InspectArgs};
 use crate::engine::{Outputs, Shape};
 use crate::environment::{API_KEY, Environment, MTLS_CERT, MTLS_KEY, SERVICE_CA_CERT};
 use crate::error::{Error, Problem};
@@ -111,7 +111,7 @@ pub fn prepare(args: &CheckArgs, env: &Environment) -> Result<(Plan, Option<Noti
         expect_refused: false,
     };
     let notifier =
-        Notifier::load(&super::notify_request(&args.notify), env, &host).map_err(Error::Config)?;
+        Notifier::load(&super::notify::request(&args.notify), env, &host).map_err(Error::Config)?;
     let plan = Plan::one(check, built.consumer, redactor, args.cert_warn_days);
     Ok((plan, notifier))
 }

@@ -3,7 +3,8 @@
 
 use std::io::{IsTerminal, Write};
 
-use super::{CertCommand, Cli, Command, SuiteArgs};
+use super::args::{CertCommand, Cli, Command};
+use super::suite::SuiteArgs;
 use crate::engine::{self, Outputs, Shape};
 use crate::environment::Environment;
 use crate::error::{Error, ExitCode};
@@ -38,7 +39,7 @@ pub fn run(cli: Cli, env: &Environment) -> Result<ExitCode, Error> {
             crate::tls::inspection::command(&config, &mut stdout)
         }
         #[cfg(feature = "sandbox")]
-        Command::Sandbox(args) => crate::sandbox::command(&super::sandbox_settings(args)),
+        Command::Sandbox(args) => crate::sandbox::command::run(&sandbox_settings(args)),
         #[cfg(feature = "sandbox")]
         Command::Demo(args) => {
             let color = env.use_color(args.color, stdout.is_terminal());
@@ -96,7 +97,7 @@ fn notifier(plan: &Plan, args: &SuiteArgs, env: &Environment) -> Result<Option<N
         .and_then(|p| p.check.request.url.host_str())
         .unwrap_or("the API")
         .to_string();
-    Notifier::load(&super::notify_request(&args.notify), env, &host).map_err(Error::Config)
+    Notifier::load(&super::notify::request(&args.notify), env, &host).map_err(Error::Config)
 }
 
 /// A `--list` of a file that cannot be planned still answers in JSON when asked.
@@ -109,4 +110,19 @@ fn list_error(error: Error, args: &SuiteArgs, stdout: &mut dyn Write) -> Error {
         );
     }
     error
+}
+
+/// Turns the sandbox's flags into its settings.
+#[cfg(feature = "sandbox")]
+fn sandbox_settings(args: super::args::SandboxArgs) -> crate::sandbox::command::Settings {
+    crate::sandbox::command::Settings {
+        port: args.port,
+        bind: args.bind,
+        allow_remote: args.allow_remote,
+        api_key: args.api_key,
+        ca_cert: args.ca_cert,
+        ca_key: args.ca_key,
+        write_env: args.write_env,
+        consumers: args.consumers,
+    }
 }

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use clap::CommandFactory;
 use clap_mangen::roff::{Roff, bold, roman};
 
-use crate::cli::Cli;
+use super::args::Cli;
 use crate::error::EXIT_CODES_HELP;
 
 /// The environment variables heartbeat reads, for the man page.

@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{ColorChoice, Format, NotifyArgs};
+use super::notify::NotifyArgs;
+use crate::environment::ColorChoice;
+use crate::report::Format;
 
 pub(super) const SUITE_HELP: &str = "\
 Secrets (api_key, cert, key) are only ${NAME} references to the environment. Exit codes: 0 every check as

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::ids;
+use super::text::ids;
 use crate::error::Error;
 use crate::probe::{Attempt, CheckResult};
 

@@ -8,7 +8,7 @@ mod text;
 
 pub use summary::{line, list, summary};
 pub use text::TextReport;
-pub(crate) use text::{GREEN, RED, ids};
+pub(crate) use text::ids;
 
 /// What stdout carries: nothing (the text goes to stderr), or one JSON object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

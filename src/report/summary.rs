@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::{GREEN, RED, TextReport};
+use super::text::{GREEN, RED, TextReport};
 use crate::plan::Plan;
 use crate::probe::CheckResult;
 use crate::probe::failure::FailureClass;

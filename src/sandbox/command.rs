@@ -27,7 +27,7 @@ pub struct Settings {
 }
 
 /// Runs `heartbeat sandbox` until Ctrl-C or SIGTERM.
-pub fn command(args: &Settings) -> Result<ExitCode, Error> {
+pub fn run(args: &Settings) -> Result<ExitCode, Error> {
     if !args.bind.is_loopback() && !args.allow_remote {
         return Err(Error::Usage(format!(
             "--bind {} is not a loopback address; pass --allow-remote to listen on it",

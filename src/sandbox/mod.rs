@@ -1,7 +1,7 @@
 //! A local imitation of the HMPPS Integration API over HTTPS with mandatory client certificates: the target
 //! of `heartbeat sandbox`, `heartbeat demo` and the project's own tests (there is no second mock).
 
-mod command;
+pub mod command;
 pub mod consumers;
 mod faults;
 mod listener;
@@ -19,7 +19,6 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::environment::{API_KEY, MTLS_CERT, MTLS_KEY, SERVICE_CA_CERT, SERVICE_URL};
 use crate::error::Error;
-pub use command::{Settings, command};
 use pki::{Pair, Pki};
 pub use server::{Options, Record, Sandbox, Shared, random_key};
 

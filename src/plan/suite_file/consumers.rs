@@ -10,7 +10,6 @@ use toml::de::DeTable;
 
 use super::fields::CONSUMER_KEYS;
 use super::file::Reader;
-use super::plan::Overrides;
 use crate::environment::{Environment, SERVICE_CA_CERT, SERVICE_URL};
 use crate::plan::consumer::Consumer;
 use crate::plan::consumer::{self, Description, Named};
@@ -40,10 +39,10 @@ pub(super) fn base_url(
 pub(super) fn roots(
     reader: &mut Reader<'_>,
     root: &DeTable<'_>,
-    overrides: &Overrides,
+    ca_cert: Option<&std::path::PathBuf>,
     env: &Environment,
 ) -> Option<rustls::RootCertStore> {
-    let (name, input) = match (&overrides.ca_cert, root.get("ca_cert")) {
+    let (name, input) = match (ca_cert, root.get("ca_cert")) {
         // The same forms as SERVICE_CA_CERT (PEM, base64 of PEM, or a path): `--ca-cert "$SERVICE_CA_CERT"`
         // works, and a value that is none of them is named, never printed back.
         (Some(value), _) => (

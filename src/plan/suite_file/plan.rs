@@ -56,7 +56,7 @@ pub fn plan(
     default_keys.push("concurrency");
     reader.known_keys(defaults, &default_keys, "[defaults]");
     let base = consumers::base_url(&mut reader, root, env);
-    let roots = consumers::roots(&mut reader, root, overrides, env);
+    let roots = consumers::roots(&mut reader, root, overrides.ca_cert.as_ref(), env);
     let consumers::Consumers {
         list: consumers,
         names,
