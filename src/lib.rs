@@ -6,18 +6,18 @@
 
 pub mod cli;
 #[cfg(feature = "sandbox")]
-pub mod demo;
+pub(crate) mod demo;
 pub mod duration;
-pub mod engine;
+pub(crate) mod engine;
 pub mod environment;
 pub mod error;
-pub mod interrupt;
-pub mod notify;
-pub mod plan;
-pub mod probe;
+pub(crate) mod interrupt;
+pub(crate) mod notify;
+pub(crate) mod plan;
+pub(crate) mod probe;
 pub mod process;
 pub mod redact;
-pub mod report;
+pub(crate) mod report;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod tls;

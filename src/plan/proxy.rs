@@ -7,24 +7,12 @@ use reqwest::Url;
 use crate::environment::Environment;
 use crate::error::Problem;
 
-/// The variables read, lower-case first as curl prefers them.
-pub const VARIABLES: [&str; 6] = [
-    "https_proxy",
-    "HTTPS_PROXY",
-    "all_proxy",
-    "ALL_PROXY",
-    "no_proxy",
-    "NO_PROXY",
-];
-
 /// A proxy that applies to the checked URL.
 #[derive(Debug, Clone)]
 pub struct Proxy {
     pub url: Url,
     /// The proxy as it may be printed: scheme, host and port, never its credentials.
     pub display: String,
-    /// The variable it came from.
-    pub variable: &'static str,
 }
 
 impl Proxy {
@@ -65,7 +53,6 @@ impl Proxy {
         Ok(Some(Self {
             url,
             display,
-            variable,
         }))
     }
 }

@@ -29,12 +29,8 @@ pub struct Answer {
     pub status: StatusCode,
     pub content_type: Option<String>,
     pub retry_after: Option<Duration>,
-    /// `x-amzn-RequestId`, cleaned for printing.
-    pub gateway_request_id: Option<String>,
     /// `x-amzn-ErrorType`, cleaned for printing.
     pub gateway_error_type: Option<String>,
-    /// The status line and headers, cleaned and with secret-bearing values redacted.
-    pub head: Vec<String>,
     pub body: Vec<u8>,
 }
 
@@ -133,9 +129,7 @@ pub async fn read(
         status: head.status,
         content_type,
         retry_after,
-        gateway_request_id: head.gateway_request_id,
         gateway_error_type,
-        head: head.lines,
         body,
     })
 }

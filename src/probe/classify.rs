@@ -168,9 +168,7 @@ mod tests {
             status: StatusCode::from_u16(status).unwrap(),
             content_type: Some("application/json".into()),
             retry_after: None,
-            gateway_request_id: Some("gw-1".into()),
             gateway_error_type: error_type.map(str::to_string),
-            head: Vec::new(),
             body: body.as_bytes().to_vec(),
         }
     }
