@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Measures `heartbeat suite` with 60 checks across 3 consumers against nginx (OpenSSL, ssl_verify_client on,
-# RSA-2048 v1 client certificates) on loopback, interleaved in the same run with one `heartbeat check` and
-# with the old way for the same 60 requests (60 curl invocations, each with its certificate files). Prints
-# the medians, the suite's ratio to one check (target <= 4x) and to the old way, and the suite's peak RSS
-# (target <= 16 MiB, from GNU time's %M).
+# RSA-2048 v1 client certificates) on loopback, interleaved in the same run with one `heartbeat check`, with
+# the old way for the same 60 requests (60 curl invocations, each with its certificate files), and with Hurl
+# 8.0.1 (the closest peer: one file, one process) on the same requests: 55 by one consumer, and the 60 across
+# 3 consumers (a per-request [Options] cert/key). Prints the medians, the suite's ratio to one check (target
+# <= 4x), to the old way and to Hurl (target <= 0.35x on 55), and the suite's peak RSS (target <= 16 MiB,
+# from GNU time's %M). Hurl is left out, saying so, when `hurl` is not on PATH
+# (`cargo install --locked hurl@8.0.1`, with Debian's libcurl4-openssl-dev, libxml2-dev and clang).
 # Usage: scripts/bench-suite.sh [RUNS]   (default 15; needs nginx, curl, openssl, python3, GNU time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,6 +43,23 @@ export SERVICE_URL="$SERVICE_BASE_URL/v1/persons/A0000AA" MTLS_CERT=$FULL_CERT M
     printf '[[check]]\nname = "check %d"\nconsumer = "%s"\npath = "/v1/persons/A%04dAA"\n' "$n" "${consumers[$((n % 3))]}" "$n"
   done
 } >"$work/suite.toml"
+# The same checks for Hurl: the key header, a 200 and a firstName, each request with its consumer's pair.
+hurl_entry() { # PATH CONSUMER
+  printf 'GET {{base}}%s\nx-api-key: {{api_key}}\n[Options]\ncert: %s\nkey: %s\nHTTP 200\n[Asserts]\njsonpath "$..firstName" exists\n\n' \
+    "$1" "$work/$2.pem" "$work/$2.key"
+}
+# shellcheck disable=SC2016 # the ${NAME} references are for heartbeat, not this shell
+{
+  printf 'base_url = "${SERVICE_BASE_URL}"\nca_cert = "${SERVICE_CA_CERT}"\n[defaults]\nattempts = 1\nexpect_json = ["$..firstName"]\n'
+  printf '[consumers.full]\napi_key = "${API_KEY}"\ncert = "${FULL_CERT}"\nkey = "${FULL_KEY}"\n'
+  for n in $(seq 0 54); do
+    printf '[[check]]\nname = "check %d"\nconsumer = "full"\npath = "/v1/persons/A%04dAA"\n' "$n" "$n"
+  done
+} >"$work/suite55.toml"
+for n in $(seq 0 54); do hurl_entry "/v1/persons/A$(printf %04d "$n")AA" full; done >"$work/one.hurl"
+consumers=(full limited other)
+for n in $(seq 0 59); do hurl_entry "/v1/persons/A$(printf %04d "$n")AA" "${consumers[$((n % 3))]}"; done >"$work/three.hurl"
+
 # The old way, 60 times: the certificate files written, then curl | grep, one request per process.
 cat >"$work/old.sh" <<'OLD'
 set -eo pipefail
@@ -56,11 +76,23 @@ python3 - "$runs" "$binary" "$work" <<'PY'
 import os, statistics, subprocess, sys, time
 
 runs, binary, work = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+import shutil
+concurrency = [f"--concurrency={os.environ['CONCURRENCY']}"] if os.environ.get("CONCURRENCY") else []
 commands = {
     "one check": [binary, "check", "--quiet", "--attempts", "1"],
-    "suite (60 checks, 3 consumers)": [binary, "suite", f"{work}/suite.toml", "--quiet", *([f"--concurrency={os.environ['CONCURRENCY']}"] if os.environ.get("CONCURRENCY") else [])],
+    "suite (60 checks, 3 consumers)": [binary, "suite", f"{work}/suite.toml", "--quiet", *concurrency],
     "old way (60 curl)": ["bash", f"{work}/old.sh"],
+    "suite (55 checks, 1 consumer)": [binary, "suite", f"{work}/suite55.toml", "--quiet", *concurrency],
 }
+hurl = shutil.which("hurl")
+if hurl:
+    version = subprocess.run([hurl, "--version"], capture_output=True, text=True).stdout.split()[1]
+    variables = ["--cacert", f"{work}/ca.pem", "--variable", f"base={os.environ['SERVICE_BASE_URL']}",
+                 "--variable", f"api_key={os.environ['API_KEY']}"]
+    commands[f"hurl {version} (55 requests, 1 consumer)"] = [hurl, "--test", *variables, f"{work}/one.hurl"]
+    commands[f"hurl {version} (60 requests, 3 consumers)"] = [hurl, "--test", *variables, f"{work}/three.hurl"]
+else:
+    print("hurl is not on PATH: the comparison with Hurl is left out (cargo install --locked hurl@8.0.1)")
 times = {name: [] for name in commands}
 for _ in range(runs):
     for name, command in commands.items():
@@ -76,4 +108,8 @@ suite, check, old = median["suite (60 checks, 3 consumers)"], median["one check"
 print(f"suite / one check: {suite / check:.2f}x (target <= 4x)")
 print(f"suite / old way:   {suite / old:.2f}x")
 print(f"suite peak RSS:    {int(rss) / 1024:.2f} MiB (target <= 16 MiB)")
+for name in [n for n in median if n.startswith("hurl")]:
+    ours = median["suite (55 checks, 1 consumer)" if "55" in name else "suite (60 checks, 3 consumers)"]
+    target = " (target <= 0.35x)" if "55" in name else " (target < 1x)"
+    print(f"suite / {name}: {ours / median[name]:.2f}x{target}")
 PY

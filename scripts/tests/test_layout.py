@@ -4,12 +4,17 @@ outside the command-line modules, and no consumer built outside the one builder.
 The import graph is read from the source: every `crate::…` and `super::…` path, grouped `use` lists, and a
 parent's `use child::…` re-exports, each resolved to the module file it names (a `#[macro_export]` macro to the
 file that defines it). A module's `mod child;` declaration is ownership, not an import, as cargo-modules counts
-it; `cargo modules dependencies --lib --acyclic` gave the same verdict when last run by hand (README)."""
+it. When cargo-modules is installed (`cargo install --locked cargo-modules@0.27.0`; too long a build to make every
+fresh machine pay for it), its own graph of the crate is checked too, collapsed from items to their modules."""
 
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src"
@@ -140,6 +145,34 @@ def name(module: tuple[str, ...]) -> str:
 def test_no_import_cycle_under_src():
     found = cycles(graph())
     assert not found, "import cycles: " + "; ".join(" ↔ ".join(sorted(map(name, c))) for c in found)
+
+
+def cargo_modules_graph(dot: str) -> dict[tuple[str, ...], set[tuple[str, ...]]]:
+    """Module-level "uses" edges from cargo-modules' item graph: each item is folded into the module file that
+    holds it (a method into its type's, a unit test module into its parent's)."""
+    known = modules()
+
+    def module_of(node: str) -> tuple[str, ...] | None:
+        return longest_known(node.split("::")[1:], known)
+
+    edges: dict[tuple[str, ...], set[tuple[str, ...]]] = {m: set() for m in known}
+    for source, target in re.findall(r'^\s*"([^"]+)" -> "([^"]+)" \[label="uses"', dot, flags=re.M):
+        a, b = module_of(source), module_of(target)
+        if a is not None and b is not None and a != b:
+            edges[a].add(b)
+    return edges
+
+
+@pytest.mark.skipif(shutil.which("cargo-modules") is None, reason="cargo-modules is not installed (cargo install --locked cargo-modules@0.27.0)")
+def test_cargo_modules_sees_no_import_cycle_either():
+    dot = subprocess.run(
+        ["cargo", "modules", "dependencies", "--lib", "--no-externs", "--no-sysroot", "--no-owns"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout
+    edges = cargo_modules_graph(dot)
+    assert len(edges) > 20, "the graph was read"
+    found = cycles(edges)
+    assert not found, "import cycles (cargo-modules): " + "; ".join(" ↔ ".join(sorted(map(name, c))) for c in found)
 
 
 def test_the_cycle_finder_finds_a_cycle_and_a_parent_child_one(tmp_path):

@@ -50,10 +50,7 @@ impl Proxy {
             url.host_str().unwrap_or_default(),
             url.port_or_known_default().unwrap_or(1080)
         );
-        Ok(Some(Self {
-            url,
-            display,
-        }))
+        Ok(Some(Self { url, display }))
     }
 }
 
