@@ -159,6 +159,10 @@ pub fn printable(text: &str) -> String {
 }
 
 fn fold(text: &str) -> String {
+    // Most text (keys, base64, URLs) is printable ASCII without spaces: nothing to fold.
+    if text.bytes().all(|b| b.is_ascii_graphic()) {
+        return text.to_string();
+    }
     text.chars()
         .map(|c| if is_unsafe(c) { ' ' } else { c })
         .collect::<String>()
@@ -196,7 +200,12 @@ fn forms(secret: &str) -> Zeroizing<Vec<String>> {
         json,
     ];
     if secret.chars().count() >= MIN_ENCODED_LEN {
-        for value in [secret, folded.as_str()] {
+        let values = if folded == secret {
+            vec![secret]
+        } else {
+            vec![secret, folded.as_str()]
+        };
+        for value in values {
             forms.push(percent_encode(value, false));
             forms.push(percent_encode(value, true));
             forms.push(percent_encode(value, false).replace("%20", "+"));
