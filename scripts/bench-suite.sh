@@ -7,6 +7,7 @@
 # <= 4x), to the old way and to Hurl (target <= 0.35x on 55), and the suite's peak RSS (target <= 16 MiB,
 # from GNU time's %M). Hurl is left out, saying so, when `hurl` is not on PATH
 # (`cargo install --locked hurl@8.0.1`, with Debian's libcurl4-openssl-dev, libxml2-dev and clang).
+# HEARTBEAT_BEFORE=/path/to/an/older/heartbeat runs that binary too, interleaved, for before/after figures.
 # Usage: scripts/bench-suite.sh [RUNS]   (default 15; needs nginx, curl, openssl, python3, GNU time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -84,6 +85,11 @@ commands = {
     "old way (60 curl)": ["bash", f"{work}/old.sh"],
     "suite (55 checks, 1 consumer)": [binary, "suite", f"{work}/suite55.toml", "--quiet", *concurrency],
 }
+before = os.environ.get("HEARTBEAT_BEFORE")
+if before:
+    for name in list(commands):
+        if not name.startswith("old way"):
+            commands[f"before: {name}"] = [before, *commands[name][1:]]
 hurl = shutil.which("hurl")
 if hurl:
     version = subprocess.run([hurl, "--version"], capture_output=True, text=True).stdout.split()[1]
@@ -99,8 +105,10 @@ for _ in range(runs):
         start = time.perf_counter()
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         times[name].append(time.perf_counter() - start)
-rss = subprocess.run(["/usr/bin/time", "-f", "%M", *commands["suite (60 checks, 3 consumers)"]],
-                     capture_output=True, text=True, check=True).stderr.strip().splitlines()[-1]
+def peak_rss(command):
+    return subprocess.run(["/usr/bin/time", "-f", "%M", *command],
+                          capture_output=True, text=True, check=True).stderr.strip().splitlines()[-1]
+rss = peak_rss(commands["suite (60 checks, 3 consumers)"])
 median = {name: statistics.median(values) * 1000 for name, values in times.items()}
 for name, value in median.items():
     print(f"{name:34s} median {value:8.1f} ms")
@@ -108,6 +116,13 @@ suite, check, old = median["suite (60 checks, 3 consumers)"], median["one check"
 print(f"suite / one check: {suite / check:.2f}x (target <= 4x)")
 print(f"suite / old way:   {suite / old:.2f}x")
 print(f"suite peak RSS:    {int(rss) / 1024:.2f} MiB (target <= 16 MiB)")
+if before:
+    for name in [n for n in median if n.startswith("before: ")]:
+        print(f"now / {name}: {median[name[len('before: '):]] / median[name]:.2f}x")
+    check_rss = peak_rss(commands["one check"])
+    before_rss = peak_rss(commands["before: one check"])
+    print(f"one check peak RSS: {int(check_rss) / 1024:.2f} MiB (before {int(before_rss) / 1024:.2f} MiB)")
+    print(f"suite peak RSS before: {int(peak_rss(commands['before: suite (60 checks, 3 consumers)'])) / 1024:.2f} MiB")
 for name in [n for n in median if n.startswith("hurl")]:
     ours = median["suite (55 checks, 1 consumer)" if "55" in name else "suite (60 checks, 3 consumers)"]
     target = " (target <= 0.35x)" if "55" in name else " (target < 1x)"
