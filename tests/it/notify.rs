@@ -279,3 +279,26 @@ fn a_suite_notifies_on_an_open_door_and_on_a_tls_failure_too() {
         }
     }
 }
+
+#[test]
+fn a_webhook_gets_the_json_result_when_stdout_gets_none() {
+    let receiver = Receiver::start();
+    let sandbox = sandbox();
+    let mut env = vars(&sandbox, "/fault/error");
+    env.push(("HEARTBEAT_WEBHOOK_URL", receiver.url.clone()));
+    let output = heartbeat()
+        .args(["check", "--attempts", "1", "--notify", "webhook"])
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        output.stdout.is_empty(),
+        "text format writes nothing on stdout"
+    );
+    let posts = receiver.posts();
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    let result: serde_json::Value = serde_json::from_str(&posts[0]).unwrap();
+    assert_eq!(result["verdict"], "unhealthy");
+    assert_eq!(result["status"], 500);
+}
