@@ -176,6 +176,7 @@ fn scene_plan(sandbox: &Handle, scene: &Scene<'_>) -> Result<Plan, Error> {
         )),
         pair: Some((value("MTLS_CERT"), value("MTLS_KEY"))),
         request_id_header: consumer::default_request_id_header(),
+        headers: Vec::new(),
         roots,
         proxy: None,
     };
@@ -195,6 +196,10 @@ fn scene_plan(sandbox: &Handle, scene: &Scene<'_>) -> Result<Plan, Error> {
         max_body: 10 * 1024 * 1024,
         max_latency: None,
         expect_refused: false,
+        refusal: None,
+        captures: Vec::new(),
+        requires: Vec::new(),
+        uses: Vec::new(),
     };
     let redactor = crate::redact::Redactor::new(built.secrets);
     Ok(Plan::one(check, built.consumer, redactor, 30))

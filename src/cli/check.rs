@@ -79,6 +79,7 @@ pub fn prepare(args: &CheckArgs, env: &Environment) -> Result<(Plan, Option<Noti
                 api_key: Some((header, api_key, API_KEY.to_string())),
                 pair: Some(pair),
                 request_id_header,
+                headers: Vec::new(),
                 roots,
                 proxy,
             };
@@ -109,6 +110,10 @@ pub fn prepare(args: &CheckArgs, env: &Environment) -> Result<(Plan, Option<Noti
         max_body: args.max_body,
         max_latency: None,
         expect_refused: false,
+        refusal: None,
+        captures: Vec::new(),
+        requires: Vec::new(),
+        uses: Vec::new(),
     };
     let notifier =
         Notifier::load(&super::notify::request(&args.notify), env, &host).map_err(Error::Config)?;

@@ -65,6 +65,7 @@ pub fn suite(
         ca_cert: args.ca_cert.clone(),
         concurrency: args.concurrency.map(|n| n as usize),
         cert_warn_days: args.cert_warn_days,
+        folder: args.file.parent().map(std::path::Path::to_path_buf),
     };
     let planned =
         crate::plan::suite_file::load(&args.file, env, &overrides, &args.only, &args.consumer);

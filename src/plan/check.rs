@@ -9,7 +9,7 @@ use reqwest::{Method, Url};
 use crate::probe::assert::Expectations;
 
 /// One check.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Check {
     /// Unique within a run: the JUnit test case name.
     pub name: String,
@@ -22,6 +22,67 @@ pub struct Check {
     pub max_latency: Option<Duration>,
     /// The front door must refuse this request: a refusal passes, a 2xx or 3xx answer is a door left open.
     pub expect_refused: bool,
+    /// Who must refuse, and a text the refusal must hold; `None` takes any refusal.
+    pub refusal: Option<Refusal>,
+    /// Values this check's answer gives later checks: a name and the JSONPath that selects it.
+    pub captures: Vec<Capture>,
+    /// The checks (by name, earlier in the plan) that must pass before this one runs; when one does not,
+    /// this check is skipped, saying why. Includes every check whose capture this one uses.
+    pub requires: Vec<String>,
+    /// The captured values this check's request uses, as `{name}` in its path, query or body.
+    pub uses: Vec<String>,
+}
+
+impl Check {
+    /// Returns the check with another request (its captured values filled in).
+    pub fn with_request(&self, request: Request) -> Self {
+        Self {
+            request,
+            ..self.clone()
+        }
+    }
+}
+
+/// A value one check's answer gives later checks.
+#[derive(Debug, Clone)]
+pub struct Capture {
+    pub name: String,
+    /// The JSONPath as written, for messages.
+    pub source: String,
+    pub path: serde_json_path::JsonPath,
+}
+
+/// Who refuses a request that must stay locked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusedBy {
+    /// The TLS handshake: a client certificate refused by an alert (or nginx's certificate page).
+    Tls,
+    /// The API gateway: 403 `{"message":"Forbidden"}` or `x-amzn-ErrorType`.
+    Gateway,
+    /// The application: its 401 or 403, in its own error shape or Spring's.
+    Application,
+    /// The web application firewall: a 403 page from nginx (ModSecurity at the ingress).
+    Waf,
+}
+
+impl RefusedBy {
+    /// Names who refused, as people say it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Tls => "the TLS handshake",
+            Self::Gateway => "the API gateway",
+            Self::Application => "the application",
+            Self::Waf => "the WAF",
+        }
+    }
+}
+
+/// What a refusal must be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub by: Option<RefusedBy>,
+    /// Text the refusal's body (or, for TLS, its error) must contain.
+    pub with: Option<String>,
 }
 
 /// What is sent.

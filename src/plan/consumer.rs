@@ -47,6 +47,8 @@ pub struct Consumer {
     pub request_id_header: HeaderName,
     /// No identity means no client certificate is presented.
     pub identity: Option<Arc<ClientIdentity>>,
+    /// Headers sent with every request of this consumer (a check's own header of the same name wins).
+    pub headers: Vec<(HeaderName, HeaderValue)>,
     pub roots: RootCertStore,
     pub proxy: Option<Proxy>,
 }
@@ -103,6 +105,8 @@ pub struct Description {
     /// The certificate and its key; `None` presents no certificate.
     pub pair: Option<(Named, Named)>,
     pub request_id_header: HeaderName,
+    /// Headers for every request, already checked against the header policy.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
     pub roots: RootCertStore,
     pub proxy: Option<Proxy>,
 }
@@ -153,6 +157,7 @@ pub fn build(description: Description, now: SystemTime) -> Result<Built, Vec<Pro
         api_key,
         request_id_header: description.request_id_header,
         identity,
+        headers: description.headers,
         roots: description.roots,
         proxy: description.proxy,
     };

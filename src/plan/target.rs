@@ -151,8 +151,9 @@ const RESERVED_HEADERS: [&str; 13] = [
     "user-agent",
 ];
 
-/// Headers that carry credentials: a check's literal headers may not set them (a secret would live in the file).
-const CREDENTIAL_HEADERS: [&str; 4] = ["authorization", "cookie", "x-api-key", "x-on-behalf-of"];
+/// Headers that carry credentials: set only to a secret reference (`"${NAME}"`), never a literal, so no secret
+/// lives in the file.
+const CREDENTIAL_HEADERS: [&str; 3] = ["authorization", "cookie", "x-on-behalf-of"];
 
 /// Parses a header name given on the command line, refusing routing and framing headers.
 pub fn header_name(flag: &str, text: &str) -> Result<HeaderName, Problem> {
@@ -170,17 +171,27 @@ pub fn header_name(flag: &str, text: &str) -> Result<HeaderName, Problem> {
     Ok(name)
 }
 
-/// Says why a check may not set a header of its own: framing and routing headers are heartbeat's, credential
-/// headers and the consumer's own key header carry secrets, which come only from a consumer.
-pub fn check_header_problem(name: &HeaderName, key_header: Option<&HeaderName>) -> Option<String> {
+/// Says why a check or consumer may not set a header: framing and routing headers are heartbeat's, the API key
+/// header is the consumer's `api_key` alone (`x-api-key` and the consumer's own `api_key_header`), and a
+/// credential header (`authorization`, `cookie`, `x-on-behalf-of`) takes only a secret reference.
+pub fn check_header_problem(
+    name: &HeaderName,
+    key_header: Option<&HeaderName>,
+    secret: bool,
+) -> Option<String> {
     if RESERVED_HEADERS.contains(&name.as_str()) {
         return Some(format!(
             "headers may not set {name}: routing and framing are heartbeat's"
         ));
     }
-    if CREDENTIAL_HEADERS.contains(&name.as_str()) || key_header == Some(name) {
+    if name == "x-api-key" || key_header == Some(name) {
         return Some(format!(
-            "headers may not set {name}: it carries a credential, and secrets come only from a consumer"
+            "headers may not set {name}: it carries the API key, which is the consumer's api_key alone"
+        ));
+    }
+    if CREDENTIAL_HEADERS.contains(&name.as_str()) && !secret {
+        return Some(format!(
+            "headers may set {name} only to a reference like \"${{NAME}}\": it carries a credential, and no secret lives in the file (the value is not shown)"
         ));
     }
     None
@@ -246,27 +257,36 @@ mod tests {
     }
 
     #[test]
-    fn checks_set_ordinary_headers_only() {
+    fn checks_set_ordinary_headers_and_credentials_only_from_secrets() {
         let key = HeaderName::from_static("x-token");
         let ordinary = HeaderName::from_static("x-correlation-id");
-        assert_eq!(check_header_problem(&ordinary, Some(&key)), None);
+        assert_eq!(check_header_problem(&ordinary, Some(&key), false), None);
         assert_eq!(
-            check_header_problem(&key, None),
+            check_header_problem(&key, None, false),
             None,
             "x-token is only the key's header when it is"
         );
-        assert!(
-            check_header_problem(&key, Some(&key))
-                .unwrap()
-                .contains("credential")
-        );
-        for name in ["authorization", "cookie", "x-api-key", "x-on-behalf-of"] {
-            let problem = check_header_problem(&HeaderName::from_static(name), None).unwrap();
+        // The API key's header is the consumer's api_key alone: not even a secret reference sets it.
+        for secret in [false, true] {
+            let problem = check_header_problem(&key, Some(&key), secret).unwrap();
+            assert!(problem.contains("API key"), "{problem}");
+            let problem =
+                check_header_problem(&HeaderName::from_static("x-api-key"), None, secret).unwrap();
+            assert!(problem.contains("API key"), "{problem}");
+        }
+        // A credential header: refused as a literal, taken as a secret reference.
+        for name in ["authorization", "cookie", "x-on-behalf-of"] {
+            let header = HeaderName::from_static(name);
+            let problem = check_header_problem(&header, None, false).unwrap();
             assert!(problem.contains("credential"), "{name}");
+            assert_eq!(check_header_problem(&header, None, true), None, "{name}");
         }
         for name in RESERVED_HEADERS {
-            let problem = check_header_problem(&HeaderName::from_static(name), None).unwrap();
-            assert!(problem.contains("routing and framing"), "{name}");
+            let header = HeaderName::from_static(name);
+            for secret in [false, true] {
+                let problem = check_header_problem(&header, None, secret).unwrap();
+                assert!(problem.contains("routing and framing"), "{name}");
+            }
             assert!(header_name("--api-key-header", name).is_err(), "{name}");
         }
         assert!(header_name("--api-key-header", "authorization").is_ok());

@@ -31,6 +31,8 @@ pub struct Answer {
     pub retry_after: Option<Duration>,
     /// `x-amzn-ErrorType`, cleaned for printing.
     pub gateway_error_type: Option<String>,
+    /// The headers as received, for the check's header expectations (never printed whole).
+    pub headers: HeaderMap,
     pub body: Vec<u8>,
 }
 
@@ -130,6 +132,7 @@ pub async fn read(
         content_type,
         retry_after,
         gateway_error_type,
+        headers: response.headers().clone(),
         body,
     })
 }

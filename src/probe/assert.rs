@@ -1,6 +1,9 @@
-//! What "healthy" means: an expected status, JSONPath expressions (RFC 9535) that select something, and
-//! substrings. JSON-aware on purpose: an HTML error page that happens to contain `firstName` is not healthy.
+//! What "healthy" means: an expected status (codes, ranges, classes like `2xx`, bounds like `<400`), headers
+//! present, absent or equal to a value, JSONPath expressions (RFC 9535) that select something — a value, a list
+//! that is not empty, an attribute that is not null — and substrings. JSON-aware on purpose: an HTML error page
+//! that happens to contain `firstName` is not healthy.
 
+use reqwest::header::{HeaderMap, HeaderName};
 use serde_json::Value;
 use serde_json_path::JsonPath;
 
@@ -9,12 +12,91 @@ use crate::error::Problem;
 /// The JSONPath used when no body expectation is given: a `firstName` member anywhere in the JSON body.
 pub const DEFAULT_JSON_PATH: &str = "$..firstName";
 
+/// Which statuses count as expected: codes and inclusive ranges, kept with the words they were given in.
+#[derive(Debug, Clone)]
+pub struct StatusSet {
+    ranges: Vec<(u16, u16)>,
+    words: Vec<String>,
+}
+
+impl StatusSet {
+    /// Builds a set of single codes.
+    pub fn codes(codes: &[u16]) -> Self {
+        Self {
+            ranges: codes.iter().map(|&c| (c, c)).collect(),
+            words: codes.iter().map(u16::to_string).collect(),
+        }
+    }
+
+    /// Adds one status as written: `404`, `2xx`, `<400` or `200-299` (statuses run from 100 to 599).
+    pub fn add(&mut self, text: &str) -> Result<(), String> {
+        let text = text.trim();
+        let number = |t: &str| {
+            t.trim()
+                .parse::<u16>()
+                .ok()
+                .filter(|n| (100..=599).contains(n))
+        };
+        let range = if let Some(class) = text.strip_suffix("xx").and_then(|c| c.parse::<u16>().ok())
+        {
+            (1..=5)
+                .contains(&class)
+                .then_some((class * 100, class * 100 + 99))
+        } else if let Some(bound) = text.strip_prefix('<') {
+            number(bound).filter(|&b| b > 100).map(|b| (100, b - 1))
+        } else if let Some((low, high)) = text.split_once('-') {
+            number(low).zip(number(high)).filter(|(l, h)| l <= h)
+        } else {
+            number(text).map(|n| (n, n))
+        };
+        let range = range.ok_or_else(|| {
+            format!("{text:?} is not a status: write 200, 2xx, <400 or 200-299 (100 to 599)")
+        })?;
+        self.ranges.push(range);
+        self.words.push(text.to_string());
+        Ok(())
+    }
+
+    /// Tells whether a status is in the set.
+    pub fn contains(&self, status: u16) -> bool {
+        self.ranges
+            .iter()
+            .any(|&(low, high)| (low..=high).contains(&status))
+    }
+
+    /// Describes the set as it was written: `200`, `200, 204`, `2xx`, `<400`.
+    pub fn describe(&self) -> String {
+        self.words.join(", ")
+    }
+}
+
+/// What a JSONPath must find.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JsonRule {
+    /// At least one node.
+    Exists,
+    /// A node equal to this value.
+    Equals(Value),
+    /// A node that is a non-empty list, object or string (the team's `validate_response_list_not_empty`).
+    NotEmpty,
+    /// A node that is not null (`validate_response_attribute_not_empty`).
+    NotNull,
+}
+
+/// What a response header must be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderRule {
+    Present,
+    Absent,
+    Equals(String),
+}
+
 /// One `--expect-json` expression, optionally compared with a value.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct JsonExpectation {
     source: String,
     path: JsonPath,
-    equals: Option<Value>,
+    rule: JsonRule,
 }
 
 impl JsonExpectation {
@@ -24,7 +106,7 @@ impl JsonExpectation {
             return Ok(Self {
                 source: text.to_string(),
                 path,
-                equals: None,
+                rule: JsonRule::Exists,
             });
         }
         // Filters may contain `==`, so try each `=` from the right until the left side parses.
@@ -36,7 +118,7 @@ impl JsonExpectation {
                 return Ok(Self {
                     source: left.to_string(),
                     path,
-                    equals: Some(equals),
+                    rule: JsonRule::Equals(equals),
                 });
             }
         }
@@ -52,19 +134,54 @@ impl JsonExpectation {
         ))
     }
 
+    /// Parses a JSONPath that must find a node held to `rule` (`NotEmpty` or `NotNull`; no `=VALUE`).
+    pub fn with_rule(text: &str, rule: JsonRule) -> Result<Self, Problem> {
+        let path = JsonPath::parse(text).map_err(|e| {
+            Problem::new(
+                "expect_json",
+                format!(
+                    "{text:?} is not an RFC 9535 JSONPath at position {}: {}",
+                    e.position(),
+                    e.message()
+                ),
+            )
+        })?;
+        Ok(Self {
+            source: text.to_string(),
+            path,
+            rule,
+        })
+    }
+
     fn check(&self, body: &Value) -> Result<(), String> {
         let nodes = self.path.query(body);
-        match &self.equals {
-            None if nodes.is_empty() => {
-                Err(format!("{} selected nothing in the JSON body", self.source))
-            }
-            None => Ok(()),
-            Some(expected) if nodes.iter().any(|node| *node == expected) => Ok(()),
-            Some(expected) => Err(match nodes.first() {
-                None => format!("{} selected nothing (expected {expected})", self.source),
-                Some(found) => format!("{} is {} (expected {expected})", self.source, short(found)),
-            }),
+        let holds = |node: &&Value| match &self.rule {
+            JsonRule::Exists => true,
+            JsonRule::Equals(expected) => *node == expected,
+            JsonRule::NotEmpty => match node {
+                Value::Array(items) => !items.is_empty(),
+                Value::Object(members) => !members.is_empty(),
+                Value::String(text) => !text.is_empty(),
+                _ => false,
+            },
+            JsonRule::NotNull => !node.is_null(),
+        };
+        if nodes.iter().any(holds) {
+            return Ok(());
         }
+        let wanted = match &self.rule {
+            JsonRule::Exists => String::new(),
+            JsonRule::Equals(expected) => format!(" (expected {expected})"),
+            JsonRule::NotEmpty => " (expected a list that is not empty)".to_string(),
+            JsonRule::NotNull => " (expected a value that is not null)".to_string(),
+        };
+        Err(match nodes.first() {
+            None if self.rule == JsonRule::Exists => {
+                format!("{} selected nothing in the JSON body", self.source)
+            }
+            None => format!("{} selected nothing{wanted}", self.source),
+            Some(found) => format!("{} is {}{wanted}", self.source, short(found)),
+        })
     }
 }
 
@@ -77,9 +194,10 @@ fn short(value: &Value) -> String {
 }
 
 /// The expectations of one check.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Expectations {
-    statuses: Vec<u16>,
+    statuses: StatusSet,
+    headers: Vec<(HeaderName, HeaderRule)>,
     json: Vec<JsonExpectation>,
     body: Vec<String>,
 }
@@ -95,7 +213,8 @@ impl Expectations {
                 .collect::<Result<_, _>>()?
         };
         Ok(Self {
-            statuses: statuses.to_vec(),
+            statuses: StatusSet::codes(statuses),
+            headers: Vec::new(),
             json,
             body: body.to_vec(),
         })
@@ -103,27 +222,51 @@ impl Expectations {
 
     /// Builds the expectations exactly as given, with no default body assertion (a suite's checks say what
     /// they need).
-    pub fn exact(statuses: &[u16], json: &[String], body: &[String]) -> Result<Self, Problem> {
-        let json = json
-            .iter()
-            .map(|text| JsonExpectation::parse(text))
-            .collect::<Result<_, _>>()?;
-        Ok(Self {
-            statuses: statuses.to_vec(),
+    pub fn exact(
+        statuses: StatusSet,
+        headers: Vec<(HeaderName, HeaderRule)>,
+        json: Vec<JsonExpectation>,
+        body: &[String],
+    ) -> Self {
+        Self {
+            statuses,
+            headers,
             json,
             body: body.to_vec(),
-        })
+        }
     }
 
     /// Tells whether a status is one of the expected ones.
     pub fn accepts_status(&self, status: u16) -> bool {
-        self.statuses.contains(&status)
+        self.statuses.contains(status)
     }
 
-    /// Describes the expected statuses, as `200` or `200, 204`.
+    /// Describes the expected statuses, as written: `200`, `200, 204`, `2xx`, `<400`.
     pub fn statuses(&self) -> String {
-        let list: Vec<String> = self.statuses.iter().map(u16::to_string).collect();
-        list.join(", ")
+        self.statuses.describe()
+    }
+
+    /// Checks the headers of an answer with an expected status; the error names the header.
+    pub fn check_headers(&self, headers: &HeaderMap) -> Result<(), String> {
+        for (name, rule) in &self.headers {
+            let found = headers
+                .get(name)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()));
+            match (rule, found) {
+                (HeaderRule::Present, None) => return Err(format!("the header {name} is missing")),
+                (HeaderRule::Absent, Some(_)) => {
+                    return Err(format!("the header {name} is present (expected absent)"));
+                }
+                (HeaderRule::Equals(want), None) => {
+                    return Err(format!("the header {name} is missing (expected {want:?})"));
+                }
+                (HeaderRule::Equals(want), Some(got)) if got != want.as_str() => {
+                    return Err(format!("the header {name} is {got:?} (expected {want:?})"));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     /// Checks a body that came with an expected status; the error says which expectation failed.

@@ -6,6 +6,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::Value;
 
+use crate::plan::check::{Refusal, RefusedBy};
 use crate::probe::answer::{Answer, describe};
 use crate::probe::assert::Expectations;
 use crate::probe::failure::{Failure, FailureClass};
@@ -60,7 +61,8 @@ pub fn from_answer(
             return None;
         }
         let problem = expectations
-            .check_body(answer.content_type.as_deref(), &answer.body)
+            .check_headers(&answer.headers)
+            .and_then(|()| expectations.check_body(answer.content_type.as_deref(), &answer.body))
             .err()?;
         return Some(with_body(
             Failure::new(FailureClass::Assertion, redactor.clean(&problem, 300)),
@@ -110,25 +112,56 @@ const REFUSALS: [u16; 5] = [400, 401, 403, 495, 496];
 
 /// Judges a request that must be refused: a TLS alert about our client certificate or a refusal status
 /// passes; a 2xx or 3xx answer is a door left open; anything else fails with its own class, since it proves
-/// nothing — a port that speaks no TLS (a handshake failure of another kind), a reset, no answer, a 500.
-pub fn refusal(redactor: &Redactor, outcome: &Result<Answer, Failure>) -> Option<Failure> {
+/// nothing — a port that speaks no TLS (a handshake failure of another kind), a reset, no answer, a 500. When
+/// the check names who must refuse (or a text the refusal must hold), a refusal by anyone else fails too,
+/// naming both.
+pub fn refusal(
+    redactor: &Redactor,
+    rule: Option<&Refusal>,
+    outcome: &Result<Answer, Failure>,
+) -> Option<Failure> {
     let status = match outcome {
         Err(failure) if failure.status.is_none() => {
             return match failure.class {
-                FailureClass::ClientCertRejected => None,
+                FailureClass::ClientCertRejected => {
+                    reason(rule, RefusedBy::Tls, &failure.message, redactor)
+                }
                 _ => Some(failure.clone()),
             };
         }
         Err(failure) => failure.status.unwrap_or_default(),
         Ok(answer) => answer.status.as_u16(),
     };
-    if REFUSALS.contains(&status) {
-        return None;
-    }
     let text = match outcome {
         Ok(answer) => String::from_utf8_lossy(&answer.body).into_owned(),
         Err(_) => String::new(),
     };
+    if REFUSALS.contains(&status) {
+        let by = match outcome {
+            Ok(answer) => refused_by(answer, &text),
+            // A refusal status with a failure (a body over the cap): who cannot be told.
+            Err(_) => None,
+        };
+        return match by {
+            Some(by) => reason(rule, by, &text, redactor),
+            None if rule.is_some_and(|r| r.by.is_some() || r.with.is_some()) => Some(
+                with_body(
+                    Failure::new(
+                        FailureClass::WrongRefusal,
+                        format!(
+                            "status {status}, but from someone it cannot tell (expected {})",
+                            expected(rule)
+                        ),
+                    ),
+                    redactor,
+                    &text,
+                )
+                .with_status(status),
+            ),
+            None => None,
+        }
+        .map(|f| f.with_status(status));
+    }
     let class = if (200..400).contains(&status) {
         FailureClass::DoorOpen
     } else {
@@ -139,6 +172,66 @@ pub fn refusal(redactor: &Redactor, outcome: &Result<Answer, Failure>) -> Option
         reqwest::StatusCode::from_u16(status).map_or(status.to_string(), describe)
     );
     Some(with_body(Failure::new(class, message), redactor, &text).with_status(status))
+}
+
+/// Tells who refused an answer with a refusal status.
+fn refused_by(answer: &Answer, text: &str) -> Option<RefusedBy> {
+    if is_nginx_client_cert_page(answer.status, text) {
+        return Some(RefusedBy::Tls);
+    }
+    match origin(answer) {
+        Origin::Gateway => Some(RefusedBy::Gateway),
+        Origin::Application => Some(RefusedBy::Application),
+        Origin::Unknown if answer.status == StatusCode::FORBIDDEN && text.contains("nginx") => {
+            Some(RefusedBy::Waf)
+        }
+        Origin::Unknown => None,
+    }
+}
+
+/// Holds a refusal by `by`, whose words are `text`, to the check's rule: `None` when it is the refusal wanted.
+fn reason(
+    rule: Option<&Refusal>,
+    by: RefusedBy,
+    text: &str,
+    redactor: &Redactor,
+) -> Option<Failure> {
+    let rule = rule?;
+    let right_party = rule.by.is_none_or(|want| want == by);
+    let right_words = rule
+        .with
+        .as_ref()
+        .is_none_or(|words| text.contains(words.as_str()));
+    if right_party && right_words {
+        return None;
+    }
+    let saw = match redactor.clean(text, 120) {
+        words if words.is_empty() => String::new(),
+        words => format!(": {words}"),
+    };
+    let message = format!(
+        "refused by {}{saw} (expected {})",
+        by.name(),
+        expected(Some(rule))
+    );
+    Some(with_body(
+        Failure::new(FailureClass::WrongRefusal, message),
+        redactor,
+        text,
+    ))
+}
+
+/// Describes the refusal a check wants: who, and with which words.
+fn expected(rule: Option<&Refusal>) -> String {
+    let who = rule
+        .and_then(|r| r.by)
+        .map_or("a refusal".to_string(), |by| {
+            format!("refused by {}", by.name())
+        });
+    match rule.and_then(|r| r.with.as_deref()) {
+        Some(words) => format!("{who} with {words:?}"),
+        None => who,
+    }
 }
 
 /// nginx answers a missing or unverifiable client certificate with a 400 HTML page, not a TLS alert.
@@ -169,6 +262,7 @@ mod tests {
             content_type: Some("application/json".into()),
             retry_after: None,
             gateway_error_type: error_type.map(str::to_string),
+            headers: reqwest::header::HeaderMap::new(),
             body: body.as_bytes().to_vec(),
         }
     }

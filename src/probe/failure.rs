@@ -32,6 +32,8 @@ pub enum FailureClass {
     Proxy,
     /// A request that must be refused got a 2xx or 3xx answer: a security regression.
     DoorOpen,
+    /// A locked door held, but refused by someone else, or for another reason, than the check names.
+    WrongRefusal,
     /// A healthy answer slower than `max_latency`.
     TooSlow,
     /// The run was stopped by a signal before this check ended.
@@ -60,6 +62,7 @@ impl FailureClass {
             Self::Timeout => "timeout",
             Self::Proxy => "proxy",
             Self::DoorOpen => "door_open",
+            Self::WrongRefusal => "wrong_refusal",
             Self::TooSlow => "too_slow",
             Self::Interrupted(_) => "interrupted",
         }
@@ -95,6 +98,7 @@ impl FailureClass {
                 | Self::ServerCertInvalid
                 | Self::Redirect
                 | Self::DoorOpen
+                | Self::WrongRefusal
                 | Self::Interrupted(_)
         )
     }
@@ -153,6 +157,9 @@ impl FailureClass {
             }
             Self::DoorOpen => {
                 "a door that must stay locked was open: check the gateway's mutual TLS and API key settings and the consumer's allow-list now"
+            }
+            Self::WrongRefusal => {
+                "the door held, but not for the reason the check names: the rule it tests (revocation, suspension, the WAF, a role) may be off while another refused in its place"
             }
             Self::Interrupted(_) => {
                 "the run was stopped (Ctrl-C, a cancelled job, a pod being stopped); what finished is reported above"

@@ -3,13 +3,14 @@
 
 pub mod answer;
 pub mod assert;
+pub mod capture;
 pub mod classify;
 pub mod failure;
 pub mod transport;
 
 use std::time::{Duration, Instant};
 
-use reqwest::header::LOCATION;
+use reqwest::header::{HeaderName, LOCATION};
 use reqwest::{Client, Response, Url};
 
 use crate::error::ExitCode;
@@ -36,6 +37,8 @@ pub struct Attempt {
     pub head: Vec<String>,
     pub latency: Duration,
     pub failure: Option<Failure>,
+    /// The values this attempt's answer gave later checks (a passing answer only).
+    pub captured: Vec<(String, String)>,
 }
 
 /// Everything a check found, for the reports.
@@ -53,6 +56,8 @@ pub struct CheckResult {
     pub cert_days_left: Option<i64>,
     /// Why retrying stopped before the attempts ran out, if it did.
     pub stopped: Option<String>,
+    /// Why the check was not run: a check it requires did not pass. A skip is neither passed nor failed.
+    pub skipped: Option<String>,
 }
 
 impl CheckResult {
@@ -151,6 +156,20 @@ fn result(
         elapsed,
         cert_days_left: consumer.identity.as_ref().map(|i| i.facts.days_left(now)),
         stopped,
+        skipped: None,
+    }
+}
+
+/// Builds the result of a check that was not run, and why.
+pub fn skipped(
+    check: &Check,
+    consumer: &Consumer,
+    redactor: &Redactor,
+    reason: String,
+) -> CheckResult {
+    CheckResult {
+        skipped: Some(reason),
+        ..result(check, consumer, redactor, Vec::new(), Duration::ZERO, None)
     }
 }
 
@@ -171,6 +190,7 @@ pub fn interrupted(
         gateway_request_id: None,
         head: Vec::new(),
         latency: Duration::ZERO,
+        captured: Vec::new(),
         failure: Some(Failure::new(
             FailureClass::Interrupted(signal),
             format!("interrupted by {}", signal.name()),
@@ -194,6 +214,16 @@ fn next_wait(
     }
     if !failure.class.is_retryable() {
         return Err("not retried: waiting cannot heal this".into());
+    }
+    // A client error says the same on every attempt — but for a timeout (408), too early (425) and too many
+    // requests (429), which ask for a later try.
+    if let Some(status) = attempt
+        .status
+        .filter(|s| (400..500).contains(s) && ![408, 425, 429].contains(s))
+    {
+        return Err(format!(
+            "not retried: a {status} is the same on every attempt"
+        ));
     }
     let wait = failure.retry_after.unwrap_or(check.retry.delay);
     let server_asked = failure.retry_after.is_some();
@@ -233,7 +263,22 @@ async fn attempt(check: &Check, caller: &Caller<'_>, number: u32, budget: Durati
         )),
         Ok(outcome) => outcome,
     };
+    let captured = match &outcome {
+        Ok(answer) if !check.captures.is_empty() => {
+            Some(capture::take(&check.captures, &answer.body))
+        }
+        _ => None,
+    };
     let failure = verdict(check, caller.redactor, outcome, latency);
+    // A value later checks need and the answer does not give fails the check that should give it.
+    let (failure, captured) = match (failure, captured) {
+        (None, Some(Err(missing))) => (
+            Some(Failure::new(FailureClass::Assertion, missing)),
+            Vec::new(),
+        ),
+        (None, Some(Ok(values))) => (None, values),
+        (failure, _) => (failure, Vec::new()),
+    };
     // Messages can carry server text (a Location, an error's detail): clean them like any server text.
     let failure = failure.map(|f| Failure {
         message: caller.redactor.clean(&f.message, 500),
@@ -255,6 +300,7 @@ async fn attempt(check: &Check, caller: &Caller<'_>, number: u32, budget: Durati
         head,
         latency,
         failure,
+        captured,
     }
 }
 
@@ -267,7 +313,7 @@ fn verdict(
     latency: Duration,
 ) -> Option<Failure> {
     if check.expect_refused {
-        return classify::refusal(redactor, &outcome);
+        return classify::refusal(redactor, check.refusal.as_ref(), &outcome);
     }
     let failure = match &outcome {
         Err(failure) => Some(failure.clone()),
@@ -341,7 +387,10 @@ async fn send(
         .client
         .request(check.request.method.clone(), url.clone())
         .header(&caller.consumer.request_id_header, request_id);
-    for (name, value) in &check.request.headers {
+    // The consumer's headers (an on-behalf-of token, say), unless the check sets the same one.
+    let own = |name: &HeaderName| check.request.headers.iter().any(|(n, _)| n == name);
+    let consumer = caller.consumer.headers.iter().filter(|(n, _)| !own(n));
+    for (name, value) in check.request.headers.iter().chain(consumer) {
         request = request.header(name, value);
     }
     if let Some(key) = &caller.consumer.api_key {

@@ -51,6 +51,7 @@ pub struct SuiteJson<'a> {
     exit_code: u8,
     passed: usize,
     failed: usize,
+    skipped: usize,
     elapsed_ms: u64,
     checks: Vec<SuiteCheckJson<'a>>,
     version: &'static str,
@@ -140,6 +141,7 @@ fn attempt(a: &Attempt) -> AttemptJson<'_> {
 /// Builds a suite's JSON result.
 pub fn suite(results: &[CheckResult], code: ExitCode, elapsed: Duration) -> SuiteJson<'_> {
     let failed = results.iter().filter(|r| r.failure().is_some()).count();
+    let skipped = results.iter().filter(|r| r.skipped.is_some()).count();
     SuiteJson {
         verdict: match code {
             ExitCode::Healthy => "passed",
@@ -148,8 +150,9 @@ pub fn suite(results: &[CheckResult], code: ExitCode, elapsed: Duration) -> Suit
             _ => "failed",
         },
         exit_code: code.code(),
-        passed: results.len() - failed,
+        passed: results.len() - failed - skipped,
         failed,
+        skipped,
         elapsed_ms: millis(elapsed),
         checks: results.iter().map(suite_check).collect(),
         version: VERSION,
@@ -174,7 +177,7 @@ fn suite_check(r: &CheckResult) -> SuiteCheckJson<'_> {
         status: last.and_then(|a| a.status),
         latency_ms: last.map(|a| millis(a.latency)),
         attempts: r.attempts_made(),
-        message: failure.map(|f| f.message.as_str()),
+        message: failure.map(|f| f.message.as_str()).or(r.skipped.as_deref()),
         user_message: failure.and_then(|f| f.user_message.as_deref()),
         request_id: last.map(|a| a.request_id.as_str()),
         gateway_request_id: last.and_then(|a| a.gateway_request_id.as_deref()),

@@ -46,6 +46,15 @@ pub fn write(results: &[CheckResult], out: impl Write) -> Result<(), quick_junit
 
 fn case(result: &CheckResult) -> TestCase {
     let status = match result.failure() {
+        None if result.skipped.is_some() => {
+            let mut skipped = TestCaseStatus::skipped();
+            if let (TestCaseStatus::Skipped { message, .. }, Some(why)) =
+                (&mut skipped, &result.skipped)
+            {
+                *message = Some(xml_safe(why).into());
+            }
+            skipped
+        }
         None => TestCaseStatus::success(),
         Some(failure) => {
             let mut details: Vec<String> = result.attempts.iter().map(attempt_line).collect();

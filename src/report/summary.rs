@@ -11,6 +11,11 @@ use crate::probe::failure::FailureClass;
 /// Writes the line for one finished check: ✓ or ✗, name, consumer, status, latency, and why it failed.
 pub fn line(text: &TextReport, out: &mut dyn Write, result: &CheckResult) -> io::Result<()> {
     let failure = result.failure();
+    let consumer = result.consumer.as_deref().unwrap_or("-");
+    if let Some(why) = &result.skipped {
+        // A skip explains a failure printed elsewhere: shown even when quiet.
+        return writeln!(out, "  - {} [{consumer}] skipped: {why}", result.name);
+    }
     if text.is_quiet() && failure.is_none() {
         return Ok(());
     }
@@ -27,7 +32,6 @@ pub fn line(text: &TextReport, out: &mut dyn Write, result: &CheckResult) -> io:
         None => (text.paint(GREEN, "✓"), String::new()),
         Some(f) => (text.paint(RED, "✗"), format!(": {}", f.message)),
     };
-    let consumer = result.consumer.as_deref().unwrap_or("-");
     writeln!(
         out,
         "  {mark} {} [{consumer}] {status} in {latency}{why}",
@@ -52,10 +56,16 @@ pub fn summary(
             open.consumer.as_deref().unwrap_or("-")
         )?;
     }
+    let skipped = results.iter().filter(|r| r.skipped.is_some()).count();
+    let skips = if skipped > 0 {
+        format!(", {skipped} skipped")
+    } else {
+        String::new()
+    };
     writeln!(
         out,
-        "heartbeat suite: {} passed, {} failed in {elapsed_ms} ms",
-        results.len() - failed.len(),
+        "heartbeat suite: {} passed, {} failed{skips} in {elapsed_ms} ms",
+        results.len() - failed.len() - skipped,
         failed.len()
     )?;
     for result in failed {

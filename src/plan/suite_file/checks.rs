@@ -8,12 +8,11 @@ use reqwest::Url;
 use toml::de::{DeTable, DeValue};
 
 use super::fields::CHECK_KEYS;
-use super::fields::{Fields, Known};
+use super::fields::{Fields, Known, Scope};
 use super::file::{Reader, Value};
 use crate::error::Problem;
 use crate::plan::Planned;
 use crate::plan::check::{Check, RetryPolicy};
-use crate::probe::assert::Expectations;
 
 pub(super) fn checks(
     reader: &mut Reader<'_>,
@@ -21,6 +20,7 @@ pub(super) fn checks(
     defaults: &DeTable<'_>,
     known: &Known<'_>,
     base: Option<&Url>,
+    scope: &mut Scope<'_>,
 ) -> Vec<Planned> {
     let Some(list) = root.get("check") else {
         return Vec::new();
@@ -37,7 +37,7 @@ pub(super) fn checks(
         };
         reader.known_keys(table, &CHECK_KEYS, "[[check]]");
         let fields = Fields { table, defaults };
-        if let Some(check) = check(reader, &fields, item, known, base, &mut seen) {
+        if let Some(check) = check(reader, &fields, item, known, base, &mut seen, scope) {
             planned.push(check);
         }
     }
@@ -51,6 +51,7 @@ fn check(
     known: &Known<'_>,
     base: Option<&Url>,
     seen: &mut HashMap<String, String>,
+    scope: &mut Scope<'_>,
 ) -> Option<Planned> {
     let name = match fields.table.get("name") {
         Some(value) => {
@@ -103,7 +104,17 @@ fn check(
             None
         }
     };
-    let request = super::request::request(reader, fields, item, base, consumer.map(|i| (i, known)));
+    let request = super::request::request(
+        reader,
+        fields,
+        item,
+        base,
+        consumer.map(|i| (i, known)),
+        scope,
+    );
+    let uses = request.as_ref().map_or(&[][..], |r| r.1.as_slice());
+    let requires = super::chain::requires(reader, fields, seen, name.as_deref(), uses, scope);
+    let captures = super::chain::captures(reader, fields, name.as_deref(), scope);
     let expect_refused = match fields.get("expect") {
         Some(value) => match reader.string("expect", value).as_deref() {
             Some("refused") => true,
@@ -115,7 +126,8 @@ fn check(
         },
         None => false,
     };
-    let expectations = expectations(reader, fields);
+    let refusal = super::expect::refusal(reader, fields, expect_refused);
+    let expectations = super::expect::expectations(reader, fields);
     let retry = retry(reader, fields);
     let max_latency = fields
         .get("max_latency")
@@ -127,59 +139,20 @@ fn check(
     Some(Planned {
         check: Check {
             name: name?,
-            request: request?,
+            request: request.as_ref()?.0.clone(),
             expectations: expectations?,
             retry: retry?,
             follow_redirects: follow_redirects.unwrap_or(false),
             max_body: max_body.unwrap_or(Some(10 * 1024 * 1024))?,
             max_latency,
             expect_refused,
+            refusal: refusal?,
+            captures: captures?,
+            requires: requires?,
+            uses: request?.1,
         },
         consumer: consumer?,
     })
-}
-
-fn expectations(reader: &mut Reader<'_>, fields: &Fields<'_, '_>) -> Option<Expectations> {
-    let statuses = match fields.get("expect_status") {
-        None => Some(vec![200]),
-        Some(value) => match value.get_ref() {
-            DeValue::Array(items) => items
-                .iter()
-                .map(|i| {
-                    reader
-                        .integer("expect_status", i, 100..600)
-                        .map(|n| n as u16)
-                })
-                .collect::<Vec<_>>()
-                .into_iter()
-                .collect(),
-            _ => reader
-                .integer("expect_status", value, 100..600)
-                .map(|n| vec![n as u16]),
-        },
-    };
-    let texts = |reader: &mut Reader<'_>, key: &str| match fields.get(key) {
-        None => Some(Vec::new()),
-        Some(value) => reader.strings(key, value),
-    };
-    let json = texts(reader, "expect_json")?;
-    let body = texts(reader, "expect_body")?;
-    let mut ok = true;
-    for (text, span) in &json {
-        if let Err(problem) = crate::probe::assert::JsonExpectation::parse(text) {
-            reader.problem(
-                span,
-                problem.message.replace("--expect-json", "expect_json"),
-            );
-            ok = false;
-        }
-    }
-    let json: Vec<String> = json.into_iter().map(|(t, _)| t).collect();
-    let body: Vec<String> = body.into_iter().map(|(t, _)| t).collect();
-    let expectations = Expectations::exact(&statuses?, &json, &body)
-        .map_err(|p| reader.problems.push(p))
-        .ok()?;
-    ok.then_some(expectations)
 }
 
 fn retry(reader: &mut Reader<'_>, fields: &Fields<'_, '_>) -> Option<RetryPolicy> {

@@ -183,6 +183,13 @@ fn consumer(
         None => Some(consumer::default_key_header()),
     }?;
     let pair = pair(reader, name, fields, cert, key)?;
+    let headers = match fields.get("headers") {
+        Some(value) => {
+            let key = format!("consumers.{name}.headers");
+            super::request::header_table(reader, &key, value, Some(&header), secrets)?
+        }
+        None => Vec::new(),
+    };
     let proxy = base.and_then(|url| {
         crate::plan::proxy::Proxy::for_url(env, url)
             .map_err(|p| reader.problems.push(p))
@@ -198,6 +205,7 @@ fn consumer(
         api_key,
         pair,
         request_id_header: consumer::default_request_id_header(),
+        headers,
         roots: roots?.clone(),
         proxy,
     };

@@ -8,20 +8,36 @@ use toml::de::DeTable;
 use super::file::Value;
 use crate::plan::consumer::Consumer;
 
-pub(super) const CONSUMER_KEYS: [&str; 5] = ["api_key", "cert", "key", "api_key_header", "origins"];
-pub(super) const CHECK_KEYS: [&str; 19] = [
+pub(super) const CONSUMER_KEYS: [&str; 6] = [
+    "api_key",
+    "cert",
+    "key",
+    "api_key_header",
+    "origins",
+    "headers",
+];
+pub(super) const CHECK_KEYS: [&str; 28] = [
     "name",
     "consumer",
     "path",
     "url",
     "method",
     "expect",
+    "refused_by",
+    "refused_with",
     "expect_status",
     "expect_json",
     "expect_body",
+    "expect_headers",
+    "expect_not_empty",
+    "expect_not_null",
     "max_latency",
     "json",
     "body",
+    "json_file",
+    "body_file",
+    "capture",
+    "requires",
     "headers",
     "attempts",
     "retry_delay",
@@ -38,6 +54,15 @@ pub(super) struct Known<'a> {
     pub origins: &'a [Vec<String>],
     /// The file gives a base_url that is not valid: its own problem says so, once.
     pub base_failed: bool,
+}
+
+/// What planning the checks gathers and reads as it goes: the values `{name}` may name (captures are declared
+/// check by check), the secrets met in check headers, and the suite file's folder (bodies are read from files
+/// next to it).
+pub(super) struct Scope<'s> {
+    pub values: super::values::Values,
+    pub secrets: &'s mut Vec<secrecy::SecretString>,
+    pub folder: Option<&'s std::path::Path>,
 }
 
 /// A check's keys, falling back to `[defaults]`.

@@ -2,12 +2,15 @@
 //! run concurrently into one verdict and one report. The file (TOML) is planned as a whole first; nothing is
 //! sent unless all of it is valid.
 
+mod chain;
 mod checks;
 mod consumers;
+mod expect;
 mod fields;
 mod file;
 mod plan;
 mod request;
+mod values;
 
 use std::path::Path;
 
@@ -49,7 +52,8 @@ fn read(path: &Path) -> Result<String, Error> {
     Ok(text)
 }
 
-/// Keeps the checks `--only` and `--consumer` name; a name that matches nothing is an error.
+/// Keeps the checks `--only` and `--consumer` name, and the checks those require; a name that matches nothing
+/// is an error.
 fn select(suite: &mut Plan, only: &[String], consumers: &[String]) -> Result<(), Error> {
     let consumer_name = |p: &Planned| suite.consumers[p.consumer].name.clone().unwrap_or_default();
     let unknown: Vec<String> = only
@@ -66,7 +70,7 @@ fn select(suite: &mut Plan, only: &[String], consumers: &[String]) -> Result<(),
     if !unknown.is_empty() {
         return Err(Error::Usage(unknown.join("; ")));
     }
-    let keep: Vec<bool> = suite
+    let mut keep: Vec<bool> = suite
         .checks
         .iter()
         .map(|p| {
@@ -74,6 +78,16 @@ fn select(suite: &mut Plan, only: &[String], consumers: &[String]) -> Result<(),
                 && (consumers.is_empty() || consumers.contains(&consumer_name(p)))
         })
         .collect();
+    // A kept check keeps what it requires: requirements come earlier, so one pass from the end takes them all.
+    for index in (0..suite.checks.len()).rev() {
+        if keep[index] {
+            for required in &suite.checks[index].check.requires {
+                if let Some(at) = suite.checks.iter().position(|p| &p.check.name == required) {
+                    keep[at] = true;
+                }
+            }
+        }
+    }
     let mut flags = keep.into_iter();
     suite.checks.retain(|_| flags.next().unwrap_or(false));
     if suite.checks.is_empty() {

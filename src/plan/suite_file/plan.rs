@@ -22,9 +22,18 @@ pub struct Overrides {
     pub concurrency: Option<usize>,
     /// A consumer's client certificate that expires within this many days is warned about.
     pub cert_warn_days: u32,
+    /// The suite file's folder: `json_file` and `body_file` are read relative to it.
+    pub folder: Option<PathBuf>,
 }
 
-const TOP_KEYS: [&str; 5] = ["base_url", "ca_cert", "defaults", "consumers", "check"];
+const TOP_KEYS: [&str; 6] = [
+    "base_url",
+    "ca_cert",
+    "vars",
+    "defaults",
+    "consumers",
+    "check",
+];
 
 /// Plans a suite from its text; every problem at once, positions as `label:line:column`.
 pub fn plan(
@@ -69,7 +78,20 @@ pub fn plan(
         origins: &origins,
         base_failed: base.is_none() && root.get("base_url").is_some(),
     };
-    let checks = checks::checks(&mut reader, root, defaults, &known, base.as_ref());
+    let values = super::values::Values::read(&mut reader, root, env);
+    let mut scope = super::fields::Scope {
+        values,
+        secrets: &mut secrets,
+        folder: overrides.folder.as_deref(),
+    };
+    let checks = checks::checks(
+        &mut reader,
+        root,
+        defaults,
+        &known,
+        base.as_ref(),
+        &mut scope,
+    );
     let concurrency = overrides.concurrency.or_else(|| {
         defaults
             .get("concurrency")
@@ -101,6 +123,7 @@ impl Default for Overrides {
             ca_cert: None,
             concurrency: None,
             cert_warn_days: 30,
+            folder: None,
         }
     }
 }

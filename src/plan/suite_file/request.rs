@@ -1,14 +1,23 @@
-//! The request a planned check sends: method, URL, headers and body, under the one URL and header policy
-//! (`target`) — a path stays on base_url's origin, a URL on another origin needs its consumer to list it, and a
-//! check's headers carry no credential and no framing.
+//! The request a planned check sends: method, URL, headers and body (inline or from a file next to the suite),
+//! with `{name}` values filled, under the one URL and header policy (`target`) — a path stays on base_url's
+//! origin, a URL on another origin needs its consumer to list it, a header carries no framing, and a credential
+//! header only a secret reference.
 
 use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use reqwest::{Method, Url};
+use secrecy::{ExposeSecret, SecretString};
 
-use super::fields::{Fields, Known};
+use super::fields::{Fields, Known, Scope};
 use super::file::{Reader, Value, to_json};
 use crate::plan::check::Request;
 use crate::plan::target::origin;
+
+/// Fills `{name}` values in a text read under a key, at a position.
+type Fill<'f> =
+    dyn FnMut(&mut Reader<'_>, &str, String, &std::ops::Range<usize>) -> Option<String> + 'f;
+
+/// The largest body file read: a request body, not a data set.
+const MAX_BODY_FILE: u64 = 1024 * 1024;
 
 /// The check's consumer, when it is known: its index and what is known of it.
 type Caller<'k, 'a> = Option<(usize, &'k Known<'a>)>;
@@ -20,10 +29,19 @@ pub(super) fn request(
     item: &Value<'_>,
     base: Option<&Url>,
     caller: Caller<'_, '_>,
-) -> Option<Request> {
+    scope: &mut Scope<'_>,
+) -> Option<(Request, Vec<String>)> {
+    let mut uses = Vec::new();
+    let mut fill =
+        |reader: &mut Reader<'_>, key: &str, text: String, span: &std::ops::Range<usize>| {
+            let filled = scope.values.fill(reader, key, &text, span)?;
+            uses.extend(filled.uses);
+            Some(filled.text)
+        };
     let url = match (fields.table.get("url"), fields.table.get("path")) {
         (Some(value), None) => {
             let text = reader.text("url", value)?;
+            let text = fill(reader, "url", text, &value.span())?;
             let url = crate::plan::target::https_url("url", &text)
                 .map_err(|p| reader.named_problem(&value.span(), p))
                 .ok()?;
@@ -31,6 +49,7 @@ pub(super) fn request(
         }
         (None, Some(value)) => {
             let path = reader.text("path", value)?;
+            let path = fill(reader, "path", path, &value.span())?;
             match base {
                 Some(base) => crate::plan::target::join("path", base, &path)
                     .map_err(|p| reader.named_problem(&value.span(), p))
@@ -81,27 +100,161 @@ pub(super) fn request(
     };
     let key_header =
         caller.and_then(|(i, known)| known.consumers[i].api_key.as_ref().map(|k| &k.header));
-    let mut headers = headers(reader, fields, key_header)?;
-    let body = match (fields.get("json"), fields.get("body")) {
-        (Some(json), None) => {
+    let mut headers = match fields.get("headers") {
+        Some(value) => header_table(reader, "headers", value, key_header, scope.secrets)?,
+        None => Vec::new(),
+    };
+    let body = body(reader, fields, &mut fill, scope.folder);
+    let body = match body? {
+        Some((bytes, true)) => {
             if !headers.iter().any(|(n, _)| n == CONTENT_TYPE) {
                 headers.push((CONTENT_TYPE, HeaderValue::from_static("application/json")));
             }
-            Some(to_json(json.get_ref()).to_string().into_bytes())
+            Some(bytes)
         }
-        (None, Some(body)) => Some(reader.text("body", body)?.into_bytes()),
-        (Some(_), Some(body)) => {
-            reader.problem(&body.span(), "give json or body, not both");
-            None
-        }
-        (None, None) => None,
+        Some((bytes, false)) => Some(bytes),
+        None => None,
     };
-    Some(Request {
+    uses.sort();
+    uses.dedup();
+    let request = Request {
         method: method?,
         url: url?,
         headers,
         body,
-    })
+    };
+    Some((request, uses))
+}
+
+/// Reads the body: `json` (a TOML value), `json_file`, `body` or `body_file` (files next to the suite), at most
+/// one, with `{name}` values filled in each string; says whether it is JSON.
+fn body(
+    reader: &mut Reader<'_>,
+    fields: &Fields<'_, '_>,
+    fill: &mut Fill<'_>,
+    folder: Option<&std::path::Path>,
+) -> Option<Option<(Vec<u8>, bool)>> {
+    let given: Vec<(&str, &Value<'_>)> = ["json", "json_file", "body", "body_file"]
+        .into_iter()
+        .filter_map(|key| fields.get(key).map(|v| (key, v)))
+        .collect();
+    let (key, value) = match given.as_slice() {
+        [] => return Some(None),
+        [one] => *one,
+        [_, (second, value), ..] => {
+            reader.problem(
+                &value.span(),
+                format!("{second}: give one of json, json_file, body and body_file"),
+            );
+            return None;
+        }
+    };
+    let span = value.span();
+    match key {
+        "json" => {
+            let mut json = to_json(value.get_ref());
+            fill_strings(reader, &mut json, fill, &span)?;
+            Some(Some((json.to_string().into_bytes(), true)))
+        }
+        "json_file" => {
+            let text = read_file(reader, key, value, folder)?;
+            let mut json: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| {
+                    reader.problem(
+                        &span,
+                        format!(
+                            "json_file: not JSON (line {}, column {})",
+                            e.line(),
+                            e.column()
+                        ),
+                    )
+                })
+                .ok()?;
+            fill_strings(reader, &mut json, fill, &span)?;
+            Some(Some((json.to_string().into_bytes(), true)))
+        }
+        "body" => {
+            let text = reader.text("body", value)?;
+            Some(Some((
+                fill(reader, "body", text, &span)?.into_bytes(),
+                false,
+            )))
+        }
+        _ => {
+            let text = read_file(reader, key, value, folder)?;
+            Some(Some((
+                fill(reader, "body_file", text, &span)?.into_bytes(),
+                false,
+            )))
+        }
+    }
+}
+
+/// Fills `{name}` values in every string of a JSON value.
+fn fill_strings(
+    reader: &mut Reader<'_>,
+    json: &mut serde_json::Value,
+    fill: &mut Fill<'_>,
+    span: &std::ops::Range<usize>,
+) -> Option<()> {
+    let mut ok = true;
+    match json {
+        serde_json::Value::String(text) => match fill(reader, "json", std::mem::take(text), span) {
+            Some(filled) => *text = filled,
+            None => ok = false,
+        },
+        serde_json::Value::Array(items) => {
+            for item in items {
+                ok &= fill_strings(reader, item, fill, span).is_some();
+            }
+        }
+        serde_json::Value::Object(members) => {
+            for item in members.values_mut() {
+                ok &= fill_strings(reader, item, fill, span).is_some();
+            }
+        }
+        _ => {}
+    }
+    ok.then_some(())
+}
+
+/// Reads a body file named relative to the suite file's folder, bounded.
+fn read_file(
+    reader: &mut Reader<'_>,
+    key: &str,
+    value: &Value<'_>,
+    folder: Option<&std::path::Path>,
+) -> Option<String> {
+    let name = reader.string(key, value)?;
+    let path = folder.map_or_else(|| std::path::PathBuf::from(&name), |f| f.join(&name));
+    let read = std::fs::File::open(&path).and_then(|file| {
+        let mut text = String::new();
+        std::io::Read::read_to_string(
+            &mut std::io::Read::take(file, MAX_BODY_FILE + 1),
+            &mut text,
+        )?;
+        Ok(text)
+    });
+    match read {
+        Ok(text) if text.len() as u64 <= MAX_BODY_FILE => Some(text),
+        Ok(_) => {
+            reader.problem(
+                &value.span(),
+                format!(
+                    "{key}: {} is larger than {MAX_BODY_FILE} bytes",
+                    path.display()
+                ),
+            );
+            None
+        }
+        Err(e) => {
+            reader.problem(
+                &value.span(),
+                format!("{key}: cannot read {} ({e})", path.display()),
+            );
+            None
+        }
+    }
 }
 
 /// Keeps a consumer's key and certificate on the origins they belong to: base_url's, or one it lists.
@@ -130,35 +283,76 @@ fn same_origin(
     None
 }
 
-fn headers(
+/// Reads a `headers` table (a check's or a consumer's): a value that is exactly `"${NAME}"` is a secret — sent
+/// marked sensitive, redacted everywhere, the only way to set a credential header — and any other is text.
+pub(super) fn header_table(
     reader: &mut Reader<'_>,
-    fields: &Fields<'_, '_>,
+    key: &str,
+    value: &Value<'_>,
     key_header: Option<&HeaderName>,
+    secrets: &mut Vec<SecretString>,
 ) -> Option<Vec<(HeaderName, HeaderValue)>> {
-    let Some(value) = fields.get("headers") else {
-        return Some(Vec::new());
-    };
-    let table = reader.table("headers", value)?;
+    let table = reader.table(key, value)?;
     let mut headers = Vec::new();
-    for (key, value) in table.iter() {
-        let Ok(name) = HeaderName::from_bytes(key.get_ref().as_bytes()) else {
+    let mut ok = true;
+    for (name, value) in table.iter() {
+        let Ok(header) = HeaderName::from_bytes(name.get_ref().as_bytes()) else {
             reader.problem(
-                &key.span(),
-                format!("{:?} is not a valid header name", key.get_ref()),
+                &name.span(),
+                format!("{:?} is not a valid header name", name.get_ref()),
             );
+            ok = false;
             continue;
         };
-        if let Some(message) = crate::plan::target::check_header_problem(&name, key_header) {
-            reader.problem(&key.span(), message);
+        let secret = is_reference(value);
+        if let Some(message) =
+            crate::plan::target::check_header_problem(&header, key_header, secret)
+        {
+            reader.problem(&name.span(), message);
+            ok = false;
             continue;
         }
-        let Some(text) = reader.text("headers", value) else {
+        let text = if secret {
+            reader.secret(&format!("{key}.{header}"), value).map(|s| {
+                secrets.push(s.clone());
+                s.expose_secret().to_string()
+            })
+        } else {
+            reader.text(key, value)
+        };
+        let Some(text) = text else {
+            ok = false;
             continue;
         };
-        match HeaderValue::from_str(&text) {
-            Ok(value) => headers.push((name, value)),
-            Err(_) => reader.problem(&value.span(), "is not a valid header value"),
+        match HeaderValue::from_str(text.trim()) {
+            Ok(mut header_value) => {
+                header_value.set_sensitive(secret);
+                headers.push((header, header_value));
+            }
+            Err(_) => {
+                reader.problem(
+                    &value.span(),
+                    format!("{key}.{header} is not a valid header value (the value is not shown)"),
+                );
+                ok = false;
+            }
         }
     }
-    Some(headers)
+    ok.then_some(headers)
+}
+
+/// Tells whether a TOML value is exactly one `${NAME}` (or `$NAME`) reference.
+fn is_reference(value: &Value<'_>) -> bool {
+    let toml::de::DeValue::String(text) = value.get_ref() else {
+        return false;
+    };
+    let inner = text
+        .strip_prefix("${")
+        .and_then(|t| t.strip_suffix('}'))
+        .or_else(|| text.strip_prefix('$'));
+    inner.is_some_and(|name| {
+        !name.is_empty()
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
 }

@@ -2,6 +2,9 @@
 //! runtime, interrupts, connection pools, progress, the verdict, JSON, JUnit and notifications, once. A check
 //! is a plan of one, so every rule holds for both by construction. Nothing here calls back up into a front-end.
 
+mod ledger;
+
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::io::Write;
 use std::path::PathBuf;
@@ -12,6 +15,7 @@ use futures_util::StreamExt as _;
 use crate::error::{Error, ExitCode};
 use crate::notify::Notifier;
 use crate::plan::Plan;
+use crate::plan::check::Check;
 use crate::probe::{self, Attempt, Caller, CheckResult};
 use crate::report::{Format, TextReport, json};
 
@@ -189,10 +193,20 @@ async fn checks(
     on_done: &dyn Fn(&CheckResult),
 ) -> Vec<CheckResult> {
     let pools = pools(plan);
+    let ledger = ledger::Ledger::new(plan);
+    let ledger = &ledger;
     let tasks = plan.checks.iter().enumerate().map(|(index, planned)| {
         let consumer = &plan.consumers[planned.consumer];
         let pool = pools[planned.consumer].as_ref();
         async move {
+            let check = match prepare(&planned.check, ledger).await {
+                Ok(check) => check,
+                Err(why) => {
+                    let result = probe::skipped(&planned.check, consumer, &plan.redactor, why);
+                    ledger.record(index, &result);
+                    return (index, result);
+                }
+            };
             // A locked door is tried as a stranger would, and a consumer's only check shares nothing: a new
             // connection for every attempt.
             let fresh;
@@ -214,7 +228,8 @@ async fn checks(
                 }
                 on_attempt(index, attempt, next);
             };
-            let result = probe::run(&planned.check, &caller, &mut record).await;
+            let result = probe::run(&check, &caller, &mut record).await;
+            ledger.record(index, &result);
             (index, result)
         }
     });
@@ -225,6 +240,23 @@ async fn checks(
         results[index] = Some(result);
     }
     results.into_iter().flatten().collect()
+}
+
+/// Waits for the checks a check requires, then fills the values they captured into its request; the error says
+/// why the check is skipped instead.
+async fn prepare<'c>(
+    check: &'c Check,
+    ledger: &ledger::Ledger<'_>,
+) -> Result<Cow<'c, Check>, String> {
+    if check.requires.is_empty() {
+        return Ok(Cow::Borrowed(check));
+    }
+    let values = ledger.wait(check).await?;
+    if check.uses.is_empty() {
+        return Ok(Cow::Borrowed(check));
+    }
+    let request = crate::probe::capture::fill(&check.request, &check.uses, &values)?;
+    Ok(Cow::Owned(check.with_request(request)))
 }
 
 /// Builds one keep-alive pool for each consumer that makes more than one check that may open: its checks
