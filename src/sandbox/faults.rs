@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::reply::{Reply, error, gateway, json_reply, pagination, person};
+use super::routes::Request;
 
 /// The body size `/fault/large` sends unless told otherwise: just over the probe's default 10 MiB cap.
 const LARGE_DEFAULT: usize = 11 * 1024 * 1024;
@@ -24,12 +25,8 @@ pub struct Faults {
 
 impl Faults {
     /// Answers `/fault/<fault>`; the gateway has already accepted the key.
-    pub fn reply(
-        &self,
-        fault: &str,
-        query: &HashMap<String, String>,
-        api_key: Option<&str>,
-    ) -> Reply {
+    pub fn reply(&self, fault: &str, request: &Request<'_>) -> Reply {
+        let (query, api_key) = (&request.query, request.api_key);
         let q = |name: &str| query.get(name).map(String::as_str);
         match fault {
             "forbidden" => error(403, "Forbidden: this consumer may not use this endpoint", "consumer not allowed"),
@@ -58,6 +55,8 @@ impl Faults {
             },
             "reset" => Reply::Reset,
             "echo-key" => error(500, &format!("rejected request with key {}", api_key.unwrap_or_default()), "echoes the key"),
+            "echo-obo" => error(500, &format!("rejected on behalf of {}", request.on_behalf_of.unwrap_or("nobody")), "echoes the on-behalf-of token"),
+            "echo-body" => echo_body(request),
             "status" => status(q("code").and_then(|c| c.parse().ok()).filter(|c| (100..=599).contains(c)).unwrap_or(503), q("retry_after")),
             _ => error(404, "No such resource", "unknown path"),
         }
@@ -76,6 +75,14 @@ impl Faults {
 }
 
 /// Reads `/fault/slow`'s delay, at most `SLOW_MAX`; a 400 names the limit otherwise.
+/// Answers with what was sent: the method, the content type's absence or presence, and the body (as JSON when
+/// it is JSON), so tests can see what a check really sent.
+fn echo_body(request: &Request<'_>) -> Reply {
+    let body = serde_json::from_slice(request.body)
+        .unwrap_or_else(|_| json!(String::from_utf8_lossy(request.body)));
+    json_reply(200, json!({"data": {"method": request.method, "body": body}}))
+}
+
 fn bounded_duration(text: Option<&str>) -> Result<Duration, Reply> {
     let Some(text) = text else {
         return Ok(Duration::from_secs(5));

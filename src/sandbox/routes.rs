@@ -14,11 +14,16 @@ use super::reply::{Reply, error, gateway, json_reply, person, persons};
 
 /// The parts of a request the routes look at.
 pub struct Request<'a> {
+    pub method: &'a str,
     pub path: &'a str,
     pub query: HashMap<String, String>,
     pub api_key: Option<&'a str>,
+    pub on_behalf_of: Option<&'a str>,
     /// The client certificate's CN, as the application reads it.
     pub consumer: Option<&'a str>,
+    /// The client certificate's serial number, as big-endian two's-complement bytes.
+    pub serial: Option<&'a [u8]>,
+    pub body: &'a [u8],
 }
 
 /// Route state that lives as long as the sandbox.
@@ -45,7 +50,7 @@ impl Routes {
             return gateway(403, "Forbidden", Some("ForbiddenException"));
         }
         if let Some(fault) = request.path.strip_prefix("/fault/") {
-            return self.faults.reply(fault, &request.query, request.api_key);
+            return self.faults.reply(fault, request);
         }
         if self.consumers.access(request.consumer, request.path) == Access::Refused {
             let who = request.consumer.unwrap_or("an unnamed consumer");
@@ -96,10 +101,14 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         routes.reply(&Request {
+            method: "GET",
             path,
             query,
             api_key: key,
+            on_behalf_of: None,
             consumer: Some(consumer),
+            serial: None,
+            body: b"",
         })
     }
 

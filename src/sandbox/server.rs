@@ -19,6 +19,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 
 use super::consumers::{Consumers, PROFILES};
+
+/// The largest request body the sandbox reads: the API's requests are small JSON documents.
+const MAX_REQUEST_BODY: usize = 1024 * 1024;
 use super::listener;
 use super::pki::Pki;
 use super::reply::Reply;
@@ -265,12 +268,19 @@ async fn connection(stream: TcpStream, acceptor: TlsAcceptor, shared: Arc<Shared
 
 /// What the TLS layer says about the client of a connection.
 struct Peer {
-    /// The certificate's subject and CN.
-    client: Option<(String, Option<String>)>,
+    client: Option<Client>,
     full_handshake: bool,
 }
 
-fn subject(cert: &CertificateDer<'_>) -> Option<(String, Option<String>)> {
+/// The client certificate, as the gateway passes it on: subject, CN and serial number.
+struct Client {
+    subject: String,
+    cn: Option<String>,
+    /// The serial's big-endian two's-complement bytes (what the application's `BigInteger` makes of it).
+    serial: Vec<u8>,
+}
+
+fn subject(cert: &CertificateDer<'_>) -> Option<Client> {
     use x509_parser::prelude::FromDer;
     let (_, cert) = x509_parser::prelude::X509Certificate::from_der(cert.as_ref()).ok()?;
     let cn = cert
@@ -279,7 +289,11 @@ fn subject(cert: &CertificateDer<'_>) -> Option<(String, Option<String>)> {
         .next()
         .and_then(|cn| cn.as_str().ok())
         .map(str::to_string);
-    Some((cert.subject().to_string(), cn))
+    Some(Client {
+        subject: cert.subject().to_string(),
+        cn,
+        serial: cert.raw_serial().to_vec(),
+    })
 }
 
 /// The error that makes hyper drop the connection without an answer.
@@ -299,31 +313,42 @@ async fn handle(
     shared: Arc<Shared>,
     peer: Arc<Peer>,
 ) -> Result<hyper::Response<Body>, Reset> {
+    let (parts, body) = request.into_parts();
+    // A body past the cap, or one that never ends, is read as far as the cap allows: the routes only look.
+    let body = http_body_util::Limited::new(body, MAX_REQUEST_BODY)
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
     let header = |name| {
-        request
-            .headers()
+        parts
+            .headers
             .get(name)
             .and_then(|v: &hyper::header::HeaderValue| v.to_str().ok())
     };
     let reply = shared.routes.reply(&routes::Request {
-        path: request.uri().path(),
-        query: query_pairs(request.uri()),
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: query_pairs(&parts.uri),
         api_key: header("x-api-key"),
-        consumer: peer.client.as_ref().and_then(|(_, cn)| cn.as_deref()),
+        on_behalf_of: header("x-on-behalf-of"),
+        consumer: peer.client.as_ref().and_then(|c| c.cn.as_deref()),
+        serial: peer.client.as_ref().map(|c| c.serial.as_slice()),
+        body: &body,
     });
     let record = Record {
-        method: request.method().to_string(),
-        path: request.uri().to_string(),
+        method: parts.method.to_string(),
+        path: parts.uri.to_string(),
         status: 0,
         api_key_sent: header("x-api-key").is_some(),
-        header_names: request.headers().keys().map(|k| k.to_string()).collect(),
+        header_names: parts.headers.keys().map(|k| k.to_string()).collect(),
         full_handshake: peer.full_handshake,
         user_agent: header("user-agent").map(str::to_string),
-        content_types: (request.headers().get_all("content-type").iter())
+        content_types: (parts.headers.get_all("content-type").iter())
             .filter_map(|v| v.to_str().ok().map(str::to_string))
             .collect(),
         request_id: header("x-request-id").map(str::to_string),
-        client: peer.client.as_ref().map(|(subject, _)| subject.clone()),
+        client: peer.client.as_ref().map(|c| c.subject.clone()),
     };
     let (status, response) = carry_out(reply).await;
     shared.keep(Record { status, ..record });
