@@ -168,10 +168,10 @@ fn suite_check(r: &CheckResult) -> SuiteCheckJson<'_> {
         consumer: r.consumer.as_deref(),
         method: &r.method,
         url: &r.url,
-        verdict: if failure.is_some() {
-            "failed"
-        } else {
-            "passed"
+        verdict: match (&r.skipped, failure) {
+            (Some(_), _) => "skipped",
+            (None, Some(_)) => "failed",
+            (None, None) => "passed",
         },
         class: class(failure),
         status: last.and_then(|a| a.status),

@@ -80,7 +80,10 @@ impl Faults {
 fn echo_body(request: &Request<'_>) -> Reply {
     let body = serde_json::from_slice(request.body)
         .unwrap_or_else(|_| json!(String::from_utf8_lossy(request.body)));
-    json_reply(200, json!({"data": {"method": request.method, "body": body}}))
+    json_reply(
+        200,
+        json!({"data": {"method": request.method, "body": body}}),
+    )
 }
 
 fn bounded_duration(text: Option<&str>) -> Result<Duration, Reply> {

@@ -17,3 +17,4 @@ mod reports;
 mod sandbox;
 mod secrets;
 mod suite;
+mod suite_language;
