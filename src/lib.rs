@@ -4,6 +4,7 @@
 //! `run` takes parsed arguments and returns the exit code; `main` only prints the error it may return. The
 //! front-ends (`cli`, `suite`, `demo`) build plans; `engine` runs them.
 
+pub mod access;
 pub mod cli;
 #[cfg(feature = "sandbox")]
 pub(crate) mod demo;

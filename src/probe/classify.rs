@@ -242,8 +242,12 @@ fn is_nginx_client_cert_page(status: StatusCode, body: &str) -> bool {
 }
 
 fn with_body(mut failure: Failure, redactor: &Redactor, body: &str) -> Failure {
+    // The application's own words: `userMessage`, or the `message` of Spring's error body (what its
+    // authorisation filter sends: "Access suspended", "… has been revoked").
     failure.user_message = serde_json::from_str::<Value>(body).ok().and_then(|v| {
+        let spring = v.get("timestamp").is_some() && v.get("error").is_some();
         v.get("userMessage")
+            .or_else(|| v.get("message").filter(|_| spring))
             .and_then(|m| m.as_str())
             .map(|m| redactor.clean(m, 300))
     });

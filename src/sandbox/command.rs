@@ -8,9 +8,9 @@ use std::sync::Arc;
 use secrecy::SecretString;
 use zeroize::Zeroizing;
 
-use super::consumers::Consumers;
 use super::pki::{self, Pki};
 use super::{Options, PERSONS_PATH, Sandbox, base_url, environment, profile_environment};
+use crate::access::Rules;
 use crate::error::{Error, ExitCode};
 
 /// What `heartbeat sandbox` was asked for.
@@ -47,7 +47,7 @@ pub fn run(args: &Settings) -> Result<ExitCode, Error> {
     let mut options = Options::new(SocketAddr::new(args.bind, args.port), api_key, pki);
     options.log = true;
     if let Some(path) = &args.consumers {
-        options.consumers = load_consumers(path)?;
+        options.rules = load_consumers(path)?;
     }
     let runtime = crate::process::runtime()?;
     runtime.block_on(async {
@@ -97,18 +97,18 @@ fn load_pki(args: &Settings, names: &[&str]) -> Result<Pki, Error> {
     })
 }
 
-/// Reads an allow-list file in the shape of the team's `application-<env>.yml`.
-fn load_consumers(path: &Path) -> Result<Consumers, Error> {
+/// Reads the consumers, roles and revocation list in the shape of the team's `authorisation.yaml`.
+fn load_consumers(path: &Path) -> Result<Rules, Error> {
     let reading = || format!("reading --consumers {}", path.display());
     let file = std::fs::File::open(path).map_err(|e| Error::io(reading(), e))?;
     // One byte past the limit is enough to know the file is too large: a huge file is never read whole.
     let mut text = String::new();
     std::io::Read::read_to_string(
-        &mut std::io::Read::take(file, super::consumers::MAX_FILE as u64 + 1),
+        &mut std::io::Read::take(file, crate::access::MAX_FILE as u64 + 1),
         &mut text,
     )
     .map_err(|e| Error::io(reading(), e))?;
-    Consumers::from_yaml(&text).map_err(|why| {
+    Rules::from_yaml(&text).map_err(|why| {
         Error::Config(vec![crate::error::Problem::new(
             format!("--consumers {}", path.display()),
             why,

@@ -2,10 +2,11 @@
 //! of `heartbeat sandbox`, `heartbeat demo` and the project's own tests (there is no second mock).
 
 pub mod command;
-pub mod consumers;
+mod data;
 mod faults;
 mod listener;
 pub mod pki;
+pub mod profiles;
 mod reply;
 pub mod routes;
 mod server;
@@ -129,21 +130,26 @@ fn profile_environment(
     pki: &Pki,
 ) -> Result<Vec<(String, String)>, Error> {
     let b64 = |text: &str| base64::engine::general_purpose::STANDARD.encode(text);
-    let mut vars = vec![(SERVICE_BASE_URL.to_string(), base.to_string())];
+    // The team's workflows name the host DOMAIN (an https origin without the scheme) and the person HMPPSID.
+    let domain = base.strip_prefix("https://").unwrap_or(base);
+    let mut vars = vec![
+        (SERVICE_BASE_URL.to_string(), base.to_string()),
+        ("DOMAIN".to_string(), domain.to_string()),
+        ("HMPPSID".to_string(), "A8451DY".to_string()),
+    ];
     for (name, key) in keys {
-        let Some(prefix) = consumers::PROFILES
-            .iter()
-            .find(|(n, _, _)| n == name)
-            .and_then(|(_, _, prefix)| *prefix)
-        else {
+        let Some((_, prefixes)) = profiles::PROFILES.iter().find(|(n, _)| n == name) else {
             continue;
         };
+        let serial = (*name == "revoked").then_some(&profiles::REVOKED_SERIAL[..]);
         let pair = pki
-            .issue_client(name, -1, 365)
+            .issue_client_with_serial(name, -1, 365, serial)
             .map_err(|e| Error::Startup(format!("issuing the {name} certificate failed: {e}")))?;
-        vars.push((format!("{prefix}_API_KEY"), key.expose_secret().to_string()));
-        vars.push((format!("{prefix}_CERT"), b64(&pair.cert_pem)));
-        vars.push((format!("{prefix}_KEY"), b64(&pair.key_pem)));
+        for prefix in *prefixes {
+            vars.push((format!("{prefix}_API_KEY"), key.expose_secret().to_string()));
+            vars.push((format!("{prefix}_CERT"), b64(&pair.cert_pem)));
+            vars.push((format!("{prefix}_KEY"), b64(&pair.key_pem)));
+        }
     }
     Ok(vars)
 }

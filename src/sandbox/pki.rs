@@ -109,7 +109,19 @@ impl Pki {
         from_days: i64,
         to_days: i64,
     ) -> Result<Pair, rcgen::Error> {
+        self.issue_client_with_serial(common_name, from_days, to_days, None)
+    }
+
+    /// Issues a client certificate as `issue_client` does, with this serial number when one is given.
+    pub fn issue_client_with_serial(
+        &self,
+        common_name: &str,
+        from_days: i64,
+        to_days: i64,
+        serial: Option<&[u8]>,
+    ) -> Result<Pair, rcgen::Error> {
         let mut params = CertificateParams::default();
+        params.serial_number = serial.map(rcgen::SerialNumber::from_slice);
         params.distinguished_name = name(common_name);
         params.is_ca = IsCa::ExplicitNoCa;
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];

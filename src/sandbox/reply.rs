@@ -34,7 +34,7 @@ pub fn gateway(status: u16, message: &str, error_type: Option<&str>) -> Reply {
 /// A person record as `GET /v1/persons/{hmppsId}` returns it: `firstName` nested in each source's record.
 pub fn person(id: &str) -> Reply {
     let record = json!({"firstName": "Ada", "lastName": "Lovelace", "dateOfBirth": "1815-12-10",
-        "identifiers": {"nomisNumber": id}});
+        "identifiers": {"nomisNumber": id, "deliusCrn": "X756352"}});
     json_reply(
         200,
         json!({"data": {"prisonerOffenderSearch": record, "probationOffenderSearch": record}}),
@@ -53,6 +53,29 @@ pub fn persons(first_name: &str) -> Reply {
 
 pub fn pagination(count: u32) -> serde_json::Value {
     json!({"isLastPage": true, "count": count, "page": 1, "totalCount": count, "totalPages": 1, "resultsPerPage": 10})
+}
+
+/// A refusal the application's authorisation filter sends (`sendError`): Spring Boot's error body.
+pub fn spring_error(status: u16, message: &str, path: &str) -> Reply {
+    let error = match status {
+        401 => "Unauthorized",
+        _ => "Forbidden",
+    };
+    json_reply(
+        status,
+        json!({"timestamp": "2026-01-01T00:00:00.000+00:00", "status": status, "error": error,
+            "message": message, "path": path}),
+    )
+}
+
+/// The ingress's ModSecurity refusing a request: nginx's own 403 page.
+pub fn waf_page() -> Reply {
+    Reply::Answer {
+        status: 403,
+        content_type: "text/html",
+        headers: Vec::new(),
+        body: b"<html>\r\n<head><title>403 Forbidden</title></head>\r\n<body>\r\n<center><h1>403 Forbidden</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n".to_vec(),
+    }
 }
 
 /// The Integration API's error shape.

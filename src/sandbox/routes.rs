@@ -6,11 +6,12 @@
 use std::collections::HashMap;
 
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::json;
 
-use super::consumers::{Access, Consumers};
+use super::data::{self, Templates};
 use super::faults::Faults;
-use super::reply::{Reply, error, gateway, json_reply, person, persons};
+use super::reply::{Reply, gateway, spring_error, waf_page};
+use super::server::Options;
+use crate::access::{Decision, Rules};
 
 /// The parts of a request the routes look at.
 pub struct Request<'a> {
@@ -29,21 +30,38 @@ pub struct Request<'a> {
 /// Route state that lives as long as the sandbox.
 pub struct Routes {
     api_keys: Vec<SecretString>,
-    consumers: Consumers,
+    rules: Rules,
+    waf: bool,
+    delius_down: bool,
+    templates: Templates,
     faults: Faults,
 }
 
 impl Routes {
-    /// Builds the routes: the API keys the gateway accepts, and the consumers the application knows.
-    pub fn new(api_keys: Vec<SecretString>, consumers: Consumers) -> Self {
+    /// Builds the routes from the sandbox's options: the API keys the gateway accepts, the application's
+    /// access rules, the WAF, and whether Delius is down.
+    pub fn new(options: &Options) -> Self {
+        Self::from_parts(
+            options.api_keys(),
+            options.rules.clone(),
+            options.waf,
+            options.delius_down,
+        )
+    }
+
+    fn from_parts(api_keys: Vec<SecretString>, rules: Rules, waf: bool, delius_down: bool) -> Self {
         Self {
             api_keys,
-            consumers,
+            rules,
+            waf,
+            delius_down,
+            templates: Templates::default(),
             faults: Faults::default(),
         }
     }
 
-    /// Answers one request: the gateway's API key check first, then the fault routes, then the application.
+    /// Answers one request in the real API's order: the gateway's API key check, the fault routes (test
+    /// machinery), the WAF at the ingress, the application's authorisation, then the route.
     pub fn reply(&self, request: &Request<'_>) -> Reply {
         let known = |key: &str| self.api_keys.iter().any(|k| k.expose_secret() == key);
         if !request.api_key.is_some_and(known) {
@@ -52,40 +70,44 @@ impl Routes {
         if let Some(fault) = request.path.strip_prefix("/fault/") {
             return self.faults.reply(fault, request);
         }
-        if self.consumers.access(request.consumer, request.path) == Access::Refused {
-            let who = request.consumer.unwrap_or("an unnamed consumer");
-            return error(
-                403,
-                &format!("Unable to authorise {} for {who}", request.path),
-                "the consumer's allow-list (authorisation.consumers.<cn>.include) does not match this path",
-            );
+        if self.waf && looks_like_injection(&request.query) {
+            return waf_page();
         }
-        let q = |name: &str| request.query.get(name).map(String::as_str);
-        let segments: Vec<&str> = request.path.trim_end_matches('/').split('/').collect();
-        match segments.as_slice() {
-            ["", "v1", "persons"] => persons(q("first_name").unwrap_or("Ada")),
-            ["", "v1", "persons", id] => person(id),
-            ["", "v1", "visit"] => json_reply(
-                200,
-                json!({"data": {"visitReference": "ab-cd-ef-gh", "status": "BOOKED"}}),
-            ),
-            ["", "v1", "persons", _, "name"] => json_reply(
-                200,
-                json!({"data": {"firstName": "Ada", "lastName": "Lovelace"}}),
-            ),
-            _ => error(404, "No such resource", "unknown path"),
+        let obo = request.on_behalf_of.is_some_and(|o| !o.trim().is_empty());
+        match self
+            .rules
+            .decide(request.consumer, request.serial, request.path, obo)
+        {
+            Decision::Refused { status, message } => spring_error(status, &message, request.path),
+            Decision::Allowed => data::answer(&self.templates, request, self.delius_down),
         }
     }
+}
+
+/// Tells whether a query looks like SQL injection to the ingress's ModSecurity: a quote closing a string and a
+/// boolean or comment after it (the team's probe is `?id=abc'+or+'1'%3D'1'`).
+fn looks_like_injection(query: &HashMap<String, String>) -> bool {
+    query.values().any(|value| {
+        let value = value.to_ascii_lowercase();
+        value.contains('\'')
+            && (value.contains(" or ")
+                || value.contains(" and ")
+                || value.contains("--")
+                || value.contains("union"))
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn routes() -> Routes {
-        Routes::new(
+        Routes::from_parts(
             vec![SecretString::from("k".to_string())],
-            Consumers::default(),
+            super::super::profiles::rules(),
+            true,
+            false,
         )
     }
 
@@ -151,7 +173,8 @@ mod tests {
             assert_eq!(body, br#"{"message":"Forbidden"}"#);
         }
         assert_eq!(status_of(&ask(&routes, "/v1/persons", &[], Some("k"))), 200);
-        assert_eq!(status_of(&ask(&routes, "/nowhere", &[], Some("k"))), 404);
+        // A path no role permits is refused by the application before any route is looked for.
+        assert_eq!(status_of(&ask(&routes, "/nowhere", &[], Some("k"))), 403);
     }
 
     #[test]
@@ -165,12 +188,11 @@ mod tests {
         let refused = ask_as(&routes, "limited-access", "/v1/persons", &[], Some("k"));
         let body = body_of(refused);
         assert_eq!(body["status"], 403);
-        assert!(
-            body["userMessage"]
-                .as_str()
-                .unwrap()
-                .contains("limited-access")
+        assert_eq!(
+            body["message"],
+            "Unable to authorise /v1/persons for limited-access"
         );
+        assert_eq!(body["error"], "Forbidden");
         assert_eq!(
             status_of(&ask_as(
                 &routes,

@@ -18,7 +18,8 @@ use secrecy::SecretString;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 
-use super::consumers::{Consumers, PROFILES};
+use super::profiles::PROFILES;
+use crate::access::Rules;
 
 /// The largest request body the sandbox reads: the API's requests are small JSON documents.
 const MAX_REQUEST_BODY: usize = 1024 * 1024;
@@ -36,7 +37,12 @@ pub struct Options {
     pub api_key: SecretString,
     /// The other profile consumers' API keys, by CN; the gateway accepts every one.
     pub profile_keys: Vec<(&'static str, SecretString)>,
-    pub consumers: Consumers,
+    /// Who may call what, as the application decides it.
+    pub rules: Rules,
+    /// The web application firewall in front of the application (ModSecurity at the ingress).
+    pub waf: bool,
+    /// Delius is down: reference data answers 500.
+    pub delius_down: bool,
     pub pki: Arc<Pki>,
     /// Print a line per request on stderr.
     pub log: bool,
@@ -47,21 +53,23 @@ impl Options {
     pub fn new(addr: SocketAddr, api_key: SecretString, pki: Arc<Pki>) -> Self {
         let profile_keys = PROFILES
             .iter()
-            .filter(|(_, _, prefix)| prefix.is_some())
-            .map(|(name, _, _)| (*name, random_key()))
+            .filter(|(_, prefixes)| !prefixes.is_empty())
+            .map(|(name, _)| (*name, random_key()))
             .collect();
         Self {
             addr,
             api_key,
             profile_keys,
-            consumers: Consumers::default(),
+            rules: super::profiles::rules(),
+            waf: true,
+            delius_down: false,
             pki,
             log: false,
         }
     }
 
     /// Lists every key the gateway accepts.
-    fn api_keys(&self) -> Vec<SecretString> {
+    pub(super) fn api_keys(&self) -> Vec<SecretString> {
         let others = self.profile_keys.iter().map(|(_, k)| k.clone());
         std::iter::once(self.api_key.clone())
             .chain(others)
@@ -157,7 +165,7 @@ impl Sandbox {
             .await
             .map_err(|e| Error::Startup(format!("listening on {}: {e}", options.addr)))?;
         let shared = Arc::new(Shared {
-            routes: Routes::new(options.api_keys(), options.consumers.clone()),
+            routes: Routes::new(options),
             records: Mutex::new(Vec::new()),
             connections: AtomicUsize::new(0),
             resumed: AtomicUsize::new(0),

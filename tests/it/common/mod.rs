@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use assert_cmd::Command;
 use base64::Engine as _;
-use heartbeat::sandbox::consumers::Consumers;
 use heartbeat::sandbox::pki::{Pair, Pki, SERVER_NAMES};
 use heartbeat::sandbox::{Handle, Options};
 use secrecy::SecretString;
@@ -44,13 +43,13 @@ pub fn sandbox_with(pki: Pki) -> Handle {
         Arc::new(pki),
     );
     // The certificates tests issue under their own names may call the person route, as `heartbeat` may.
-    let mut consumers = Consumers::default();
+    let mut rules = heartbeat::sandbox::profiles::rules();
     for name in TEST_CONSUMERS {
-        consumers = consumers
+        rules = rules
             .with(name, &["/v1/persons/[^/]*$"])
             .expect("a valid pattern");
     }
-    options.consumers = consumers;
+    options.rules = rules;
     Handle::start(options).expect("start the sandbox")
 }
 
