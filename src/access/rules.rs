@@ -132,13 +132,14 @@ impl Rules {
             let consumer = consumer.unwrap_or_default();
             let include = consumer
                 .include
+                .map(List::items)
                 .unwrap_or_default()
                 .iter()
                 .map(|p| Pattern::new(p).map_err(|e| format!("consumer {name:?}: {e}")))
                 .collect::<Result<_, _>>()?;
             let built = Consumer {
                 include,
-                roles: consumer.roles.unwrap_or_default(),
+                roles: consumer.roles.map(List::items).unwrap_or_default(),
                 suspended: consumer.suspended,
                 obo_required: consumer.obo.is_some_and(|o| o.required),
             };
@@ -325,12 +326,33 @@ struct Authorisation {
 
 #[derive(serde::Deserialize, Default)]
 struct ConsumerYaml {
-    include: Option<Vec<String>>,
-    roles: Option<Vec<String>>,
+    include: Option<List>,
+    roles: Option<List>,
     #[serde(default, rename = "is-suspended", alias = "isSuspended")]
     suspended: bool,
     #[serde(rename = "obo-config", alias = "oboConfig")]
     obo: Option<Obo>,
+}
+
+/// A list as Spring binds one: a YAML sequence, or a comma-separated string (`roles: "all-endpoints"`).
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum List {
+    Many(Vec<String>),
+    One(String),
+}
+
+impl List {
+    fn items(self) -> Vec<String> {
+        match self {
+            Self::Many(items) => items,
+            Self::One(text) => text
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+        }
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -347,4 +369,189 @@ fn yes() -> bool {
 struct Role {
     #[serde(default)]
     permissions: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(decision: Decision) -> (u16, String) {
+        match decision {
+            Decision::Refused { status, message } => (status, message),
+            Decision::Allowed => panic!("allowed"),
+        }
+    }
+
+    #[test]
+    fn placeholders_match_one_segment_of_safe_characters_over_the_whole_path() {
+        assert_eq!(
+            normalise("/v1/persons/{hmppsId}/name"),
+            "/v1/persons/[a-zA-Z0-9_-]+/name"
+        );
+        assert_eq!(
+            normalise("^/v1/persons/.*/name$"),
+            "/v1/persons/[a-zA-Z0-9_-]+/name"
+        );
+        assert_eq!(normalise("v1/status"), "/v1/status");
+        assert_eq!(normalise("/.*"), "/.*");
+        let rules = Rules::default()
+            .with(
+                "c",
+                &["/v1/persons/{hmppsId}/name", "/v1/persons/.*/addresses"],
+            )
+            .unwrap();
+        let allowed = |path| rules.decide(Some("c"), None, path, false) == Decision::Allowed;
+        assert!(allowed("/v1/persons/A8451DY/name"));
+        assert!(allowed("/v1/persons/A-1_b/addresses"));
+        assert!(
+            !allowed("/v1/persons/A8451DY/name/extra"),
+            "the whole path must match"
+        );
+        assert!(
+            !allowed("/v1/persons/a/b/name"),
+            "a placeholder is one segment"
+        );
+        assert!(
+            !allowed("/v1/persons/A.1/name"),
+            "a dot is not a placeholder character"
+        );
+        assert!(!allowed("/x/v1/persons/A8451DY/name"));
+    }
+
+    #[test]
+    fn roles_and_include_merge_and_an_unknown_role_adds_nothing() {
+        let yaml = "authorisation:\n  consumers:\n    both:\n      include: [\"/v1/extra\"]\n      roles: [status-only]\n    \
+                    ghost:\n      roles: [no-such-role]\n  roles:\n    status-only:\n      permissions: [\"/v1/status\", \"/v1/own\"]\n";
+        let rules = Rules::from_yaml(yaml).unwrap();
+        for path in ["/v1/extra", "/v1/status", "/v1/own"] {
+            assert_eq!(
+                rules.decide(Some("both"), None, path, false),
+                Decision::Allowed,
+                "{path}"
+            );
+        }
+        assert_eq!(
+            refused(rules.decide(Some("both"), None, "/v1/persons", false)).0,
+            403
+        );
+        let (status, message) = refused(rules.decide(Some("ghost"), None, "/v1/status", false));
+        assert_eq!(
+            (status, message.as_str()),
+            (403, "Unable to authorise /v1/status for ghost")
+        );
+        // The team's own roles stay the defaults beside the file's.
+        assert!(rules.permission_sources("both").contains(&"/v1/own"));
+        let team = Rules::default().with_roles("f", &["full-access"]);
+        assert_eq!(
+            team.decide(Some("f"), None, "/v1/persons/A8451DY/name", false),
+            Decision::Allowed
+        );
+        assert_eq!(team.permission_sources("f").len(), 111);
+    }
+
+    #[test]
+    fn refusals_come_in_the_applications_order_with_its_words() {
+        let serial = [0x90, 0x01];
+        let yaml = "authorisation:\n  certificate-revocation-list:\n    - 00:90:01\n    - 0a:0b/only-this\n  consumers:\n    \
+                    revoked-and-suspended:\n      is-suspended: true\n      roles: [full-access]\n    \
+                    suspended:\n      isSuspended: true\n    obo:\n      roles: [full-access]\n      obo-config: {strategy: jwt}\n    \
+                    only-this:\n      roles: [full-access]\n    other:\n      roles: [full-access]\n";
+        let rules = Rules::from_yaml(yaml).unwrap();
+        let path = "/v1/status";
+        assert_eq!(serial_hex(&[0x00, 0x90, 0x01]), "00:90:01");
+        let (status, message) = refused(rules.decide(None, None, path, false));
+        assert_eq!(
+            (status, message.as_str()),
+            (
+                403,
+                "No subject-distinguished-name header provided for authorisation"
+            )
+        );
+        // Revoked before suspended; compared case-insensitively, the leading 00 kept as BigInteger keeps it.
+        let revoked = refused(rules.decide(
+            Some("revoked-and-suspended"),
+            Some(&[0x00, 0x90, 0x01]),
+            path,
+            false,
+        ));
+        assert_eq!(
+            revoked,
+            (
+                403,
+                "Certificate with serial number 00:90:01 has been revoked".into()
+            )
+        );
+        let not_that = rules.decide(Some("revoked-and-suspended"), Some(&serial), path, false);
+        assert_eq!(refused(not_that), (403, "Access suspended".into()));
+        assert_eq!(
+            refused(rules.decide(Some("suspended"), None, path, false)),
+            (403, "Access suspended".into())
+        );
+        // A consumer-only entry revokes that consumer's certificate, not another's with the same serial.
+        assert_eq!(
+            refused(rules.decide(Some("only-this"), Some(&[0x0A, 0x0B]), path, false)).0,
+            403
+        );
+        assert_eq!(
+            rules.decide(Some("other"), Some(&[0x0A, 0x0B]), path, false),
+            Decision::Allowed
+        );
+        // On behalf of: 401 without the token, let in with it.
+        let obo = refused(rules.decide(Some("obo"), None, path, false));
+        assert_eq!(
+            obo,
+            (401, "On Behalf Of username unavailable for obo".into())
+        );
+        assert_eq!(
+            rules.decide(Some("obo"), None, path, true),
+            Decision::Allowed
+        );
+        let unknown = refused(rules.decide(Some("stranger"), None, path, false));
+        assert_eq!(
+            unknown,
+            (
+                403,
+                "No consumer authorisation config found for stranger".into()
+            )
+        );
+    }
+
+    #[test]
+    fn the_teams_public_sample_config_loads() {
+        let sample =
+            include_str!("../../tests/fixtures/hmpps-integration-api/authorisation-sample.yaml");
+        let rules = Rules::from_yaml(sample).unwrap();
+        assert!(
+            rules
+                .names()
+                .any(|n| n == "automated-test-client-no-filters")
+        );
+        let smoke = [
+            0x01, 0x7B, 0xEB, 0x77, 0x06, 0xDB, 0x11, 0xF5, 0x2E, 0xB6, 0xF7, 0x37, 0x7B, 0xA9,
+            0xE0, 0xE4, 0x84, 0xC5, 0x2C, 0xA3,
+        ];
+        let (status, _) = refused(rules.decide(
+            Some("automated-test-client-no-filters"),
+            Some(&smoke),
+            "/v1/status",
+            false,
+        ));
+        assert_eq!(
+            status, 403,
+            "the sample's lower-case smoke-test serial is revoked"
+        );
+        assert_eq!(
+            rules.decide(
+                Some("automated-test-client-no-filters"),
+                Some(&[0x01]),
+                "/v1/status",
+                false
+            ),
+            Decision::Allowed
+        );
+        assert_eq!(
+            rules.decide(Some("all-access"), None, "/v1/anything/at/all", false),
+            Decision::Allowed
+        );
+    }
 }
