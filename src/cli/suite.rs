@@ -14,7 +14,7 @@ expected; 2 invalid file or inputs (nothing sent); 5 a door that must stay locke
 telling failure: 4 (TLS) over 3 (no answer) over 1 (wrong answer).
 
 Examples:
-  heartbeat suite examples/integration-api-smoke.toml
+  heartbeat suite examples/hmpps-integration-api/dev.toml --junit results/dev.xml
   heartbeat suite smoke.toml --consumer limited --junit results/suite.xml
   heartbeat suite smoke.toml --list";
 

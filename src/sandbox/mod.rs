@@ -136,6 +136,11 @@ fn profile_environment(
         (SERVICE_BASE_URL.to_string(), base.to_string()),
         ("DOMAIN".to_string(), domain.to_string()),
         ("HMPPSID".to_string(), "A8451DY".to_string()),
+        // The on-behalf-of token the dev suite sends: any non-empty token, treated as a secret.
+        (
+            "OBO_TOKEN".to_string(),
+            server::random_key().expose_secret().to_string(),
+        ),
     ];
     for (name, key) in keys {
         let Some((_, prefixes)) = profiles::PROFILES.iter().find(|(n, _)| n == name) else {

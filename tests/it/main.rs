@@ -16,5 +16,6 @@ mod properties;
 mod reports;
 mod sandbox;
 mod secrets;
+mod smoke;
 mod suite;
 mod suite_language;
