@@ -179,26 +179,33 @@ pub enum CertCommand {
 #[cfg(feature = "sandbox")]
 const SANDBOX_HELP: &str = "\
 The gateway: a wrong or missing x-api-key gets 403 {\"message\":\"Forbidden\"} (x-amzn-ErrorType); every answer
-carries x-amzn-RequestId. The application: consumers by certificate CN, paths by allow-list.
+carries x-amzn-RequestId. The WAF: a query that looks like SQL injection gets nginx's 403 page. The application:
+consumers by certificate CN, decided as the real one decides (revoked serial, suspended, on-behalf-of, no
+config, path not permitted; each 401/403 in Spring's error body), and every route it authorises answering.
 
-Consumers (default; --consumers FILE reads authorisation.consumers.<cn>.include from application-<env>.yml):
-  heartbeat        /v1/persons/[^/]*$   (as in dev; --write-env's API_KEY, MTLS_CERT, MTLS_KEY)
-  full-access      every route          (FULL_ACCESS_API_KEY, _CERT, _KEY)
-  limited-access   /v1/persons/.*/name  (LIMITED_ACCESS_*)
-  no-access        nothing              (NO_ACCESS_*)
+Consumers (default; --consumers FILE reads the team's authorisation.yaml: consumers with roles or include,
+is-suspended, obo-config, the certificate-revocation-list, and an optional roles section over the team's roles):
+  heartbeat        include /v1/persons/[^/]*$   (--write-env's API_KEY, MTLS_CERT, MTLS_KEY)
+  full-access      role full-access             (FULL_ACCESS_*, DEV_SMOKE_TEST_FULL_ACCESS_*)
+  limited-access   /v1/persons/{hmppsId}/name   (LIMITED_ACCESS_*, DEV_SMOKE_TEST_LIMITED_ACCESS_*)
+  no-access        nothing                      (NO_ACCESS_*, DEV_SMOKE_TEST_NO_ACCESS_*)
+  revoked          full-access, serial revoked  (REVOKED_*, DEV_SMOKE_TEST_REVOKED_*)
+  suspended        full-access, suspended       (SUSPENDED_*)
+  smoke-minimal    role reference-data-only     (PREPROD_SMOKE_TEST_*, PROD_SMOKE_TEST_*)
 
-Routes:
-  GET  /v1/persons/{id}, /v1/persons/{id}/name, /v1/persons?first_name=NAME;  POST /v1/visit
+Routes: the API's 111 path templates (GET, and the team's POST/PUT ones), plus for tests:
   /fault/forbidden, /fault/gateway-timeout, /fault/bad-gateway, /fault/error, /fault/slow?delay=2s,
   /fault/flap?failures=N&id=X, /fault/no-first-name, /fault/html, /fault/large?bytes=N, /fault/stream?bytes=N,
-  /fault/redirect?to=URL, /fault/reset, /fault/echo-key, /fault/status?code=N&retry_after=S
+  /fault/redirect?to=URL, /fault/reset, /fault/echo-key, /fault/echo-obo, /fault/echo-body,
+  /fault/status?code=N&retry_after=S
 
 Exit codes: 0 stopped cleanly (Ctrl-C, SIGTERM); 1 could not start (port in use, unusable CA); 2 bad flags.
 
 Examples:
   heartbeat sandbox --write-env sb.env
   heartbeat sandbox --port 8443 --api-key local-key
-  heartbeat sandbox --ca-cert ca.pem --ca-key ca.key --consumers application-dev.yml";
+  heartbeat sandbox --ca-cert ca.pem --ca-key ca.key --consumers authorisation.yaml
+  heartbeat sandbox --write-env sb.env --delius-down";
 
 const INSPECT_HELP: &str = "\
 Reads MTLS_CERT and, when set, MTLS_KEY (base64 of a PEM file, PEM, or a file path); flags override them.
@@ -251,12 +258,18 @@ pub struct SandboxArgs {
     /// CA private key (PEM), with --ca-cert
     #[arg(long, value_name = "PATH", requires = "ca_cert")]
     pub ca_key: Option<PathBuf>,
-    /// Write the heartbeat consumer's context (SERVICE_URL, API_KEY, MTLS_CERT, MTLS_KEY, SERVICE_CA_CERT), SERVICE_BASE_URL and the FULL_ACCESS_*, LIMITED_ACCESS_* and NO_ACCESS_* consumers to this file (mode 0600), ready to source
+    /// Write the heartbeat consumer's context (SERVICE_URL, API_KEY, MTLS_CERT, MTLS_KEY, SERVICE_CA_CERT), SERVICE_BASE_URL, DOMAIN, HMPPSID, OBO_TOKEN and every profile's variables under the team's names to this file (mode 0600), ready to source
     #[arg(long, value_name = "FILE")]
     pub write_env: Option<PathBuf>,
-    /// Consumers and their path allow-lists, as in application-<env>.yml (authorisation.consumers.<cn>.include) [default: heartbeat, full-access, limited-access, no-access]
+    /// Consumers, roles and the revocation list, as in the team's authorisation.yaml [default: the profiles above]
     #[arg(long, value_name = "FILE")]
     pub consumers: Option<PathBuf>,
+    /// Answer reference data with 500, as when Delius is down
+    #[arg(long)]
+    pub delius_down: bool,
+    /// Switch the WAF off (a query that looks like SQL injection reaches the application)
+    #[arg(long)]
+    pub no_waf: bool,
 }
 
 #[cfg(feature = "sandbox")]

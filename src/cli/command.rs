@@ -125,5 +125,7 @@ fn sandbox_settings(args: super::args::SandboxArgs) -> crate::sandbox::command::
         ca_key: args.ca_key,
         write_env: args.write_env,
         consumers: args.consumers,
+        delius_down: args.delius_down,
+        waf: !args.no_waf,
     }
 }

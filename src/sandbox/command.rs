@@ -24,6 +24,8 @@ pub struct Settings {
     pub ca_key: Option<std::path::PathBuf>,
     pub write_env: Option<std::path::PathBuf>,
     pub consumers: Option<std::path::PathBuf>,
+    pub delius_down: bool,
+    pub waf: bool,
 }
 
 /// Runs `heartbeat sandbox` until Ctrl-C or SIGTERM.
@@ -46,6 +48,8 @@ pub fn run(args: &Settings) -> Result<ExitCode, Error> {
     );
     let mut options = Options::new(SocketAddr::new(args.bind, args.port), api_key, pki);
     options.log = true;
+    options.delius_down = args.delius_down;
+    options.waf = args.waf;
     if let Some(path) = &args.consumers {
         options.rules = load_consumers(path)?;
     }

@@ -500,3 +500,57 @@ fn idle_connections_past_the_cap_neither_stall_the_sandbox_nor_keep_their_slots(
         started.elapsed()
     );
 }
+
+/// Runs the prod example against a sandbox process with the variables its --write-env file holds.
+fn prod_suite(sandbox: &SandboxProcess) -> (i32, serde_json::Value) {
+    let example =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/hmpps-integration-api/prod.toml");
+    let output = heartbeat()
+        .arg("suite")
+        .arg(example)
+        .args(["--format", "json"])
+        .envs(sandbox.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .output()
+        .unwrap();
+    let json = serde_json::from_slice(&output.stdout).unwrap();
+    (output.status.code().unwrap(), json)
+}
+
+#[test]
+fn delius_down_and_the_waf_off_are_flags_and_each_turns_its_check_red() {
+    let verdicts = |json: &serde_json::Value| -> Vec<String> {
+        let checks = json["checks"].as_array().unwrap();
+        checks
+            .iter()
+            .map(|c| {
+                format!(
+                    "{}: {}",
+                    c["name"].as_str().unwrap(),
+                    c["verdict"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    let (code, json) = prod_suite(&SandboxProcess::start(&[]));
+    assert_eq!(code, 0, "{json}");
+    let (code, json) = prod_suite(&SandboxProcess::start(&["--delius-down"]));
+    assert_eq!(code, 1, "{json}");
+    assert!(
+        verdicts(&json).contains(&"reference data: failed".to_string()),
+        "{json}"
+    );
+    assert!(
+        verdicts(&json).contains(&"the WAF blocks SQL injection: passed".to_string()),
+        "{json}"
+    );
+    let (code, json) = prod_suite(&SandboxProcess::start(&["--no-waf"]));
+    assert_eq!(code, 5, "{json}");
+    assert!(
+        verdicts(&json).contains(&"the WAF blocks SQL injection: failed".to_string()),
+        "{json}"
+    );
+    assert!(
+        verdicts(&json).contains(&"reference data: passed".to_string()),
+        "{json}"
+    );
+}
