@@ -103,7 +103,7 @@ pub fn run(color: bool, out: &mut dyn Write) -> Result<ExitCode, Error> {
     }
     write(writeln!(
         out,
-        "── 5. a suite: each consumer's doors open, and the locked ones stay locked ──"
+        "── 5. a suite from the dev smoke tests: doors that open, a captured id, and doors locked each for its reason ──"
     ))?;
     let code = suite_scene(&sandbox, color, out)?;
     write(writeln!(out, "   → exit code {}\n", code.code()))?;
@@ -205,41 +205,62 @@ fn scene_plan(sandbox: &Handle, scene: &Scene<'_>) -> Result<Plan, Error> {
     Ok(Plan::one(check, built.consumer, redactor, 30))
 }
 
-/// The suite the demo runs against the sandbox's consumer profiles.
+/// The suite the demo runs: a few of the dev smoke suite's checks (examples/hmpps-integration-api/dev.toml),
+/// against the sandbox's consumer profiles.
 const DEMO_SUITE: &str = r#"
-base_url = "${SERVICE_BASE_URL}"
-ca_cert = "${SERVICE_CA_CERT}"
+base_url = "https://${DOMAIN}"
+[vars]
+hmpps_id = { value = "A8451DY", env = "HMPPSID" }
 [defaults]
 attempts = 1
-[consumers.full]
-api_key = "${FULL_ACCESS_API_KEY}"
-cert = "${FULL_ACCESS_CERT}"
-key = "${FULL_ACCESS_KEY}"
-[consumers.limited]
-api_key = "${LIMITED_ACCESS_API_KEY}"
-cert = "${LIMITED_ACCESS_CERT}"
-key = "${LIMITED_ACCESS_KEY}"
-[consumers.anonymous]
-api_key = "${NO_ACCESS_API_KEY}"
+[consumers.main]
+api_key = "${DEV_SMOKE_TEST_FULL_ACCESS_API_KEY}"
+cert = "${DEV_SMOKE_TEST_FULL_ACCESS_CERT}"
+key = "${DEV_SMOKE_TEST_FULL_ACCESS_KEY}"
+[consumers.partial]
+api_key = "${DEV_SMOKE_TEST_LIMITED_ACCESS_API_KEY}"
+cert = "${DEV_SMOKE_TEST_LIMITED_ACCESS_CERT}"
+key = "${DEV_SMOKE_TEST_LIMITED_ACCESS_KEY}"
+[consumers.nocert]
+api_key = "${DEV_SMOKE_TEST_NO_ACCESS_API_KEY}"
+[consumers.revoked]
+api_key = "${DEV_SMOKE_TEST_REVOKED_API_KEY}"
+cert = "${DEV_SMOKE_TEST_REVOKED_CERT}"
+key = "${DEV_SMOKE_TEST_REVOKED_KEY}"
 [[check]]
-name = "full access: person by id"
-consumer = "full"
-path = "/v1/persons/A8451DY"
-expect_json = ["$..firstName"]
+name = "person"
+consumer = "main"
+path = "/v1/persons/{hmpps_id}"
+capture = { nomis = "$.data.prisonerOffenderSearch.identifiers.nomisNumber" }
 [[check]]
-name = "limited access: name"
-consumer = "limited"
-path = "/v1/persons/A8451DY/name"
+name = "prisoner by the captured NOMIS number"
+consumer = "main"
+path = "/v1/prison/prisoners/{nomis}"
+expect_not_null = ["$.data.prisonId"]
 [[check]]
-name = "limited access: search is forbidden"
-consumer = "limited"
+name = "the WAF blocks SQL injection"
+consumer = "main"
+path = "/v1/status?id=abc'+or+'1'%3D'1'"
+expect = "refused"
+refused_by = "waf"
+[[check]]
+name = "partial: search is refused"
+consumer = "partial"
 path = "/v1/persons?first_name=john"
-expect_status = 403
+expect = "refused"
+refused_by = "application"
 [[check]]
 name = "no certificate is refused"
-consumer = "anonymous"
-path = "/v1/persons/A8451DY"
+consumer = "nocert"
+path = "/v1/status"
 expect = "refused"
+refused_by = "tls"
+[[check]]
+name = "a revoked certificate is refused"
+consumer = "revoked"
+path = "/v1/status"
+expect = "refused"
+refused_with = "has been revoked"
 "#;
 
 fn suite_scene(sandbox: &Handle, color: bool, out: &mut dyn Write) -> Result<ExitCode, Error> {
