@@ -441,7 +441,7 @@ fn the_demo_shows_a_green_and_three_red_checks_and_exits_0() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("── 5. a suite") && stdout.contains("heartbeat suite: 4 passed, 0 failed"),
+        stdout.contains("── 5. a suite") && stdout.contains("heartbeat suite: 6 passed, 0 failed"),
         "{stdout}"
     );
     assert!(
