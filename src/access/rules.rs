@@ -77,9 +77,9 @@ pub fn normalise(pattern: &str) -> String {
     }
 }
 
-/// One consumer's configuration.
+/// One consumer's configuration (`ConsumerConfig.kt`).
 #[derive(Debug, Clone, Default)]
-pub struct Consumer {
+pub struct ConsumerConfig {
     include: Vec<Pattern>,
     roles: Vec<String>,
     suspended: bool,
@@ -100,7 +100,7 @@ pub enum Decision {
 /// Consumers, roles and the revocation list.
 #[derive(Debug, Clone)]
 pub struct Rules {
-    consumers: BTreeMap<String, Consumer>,
+    consumers: BTreeMap<String, ConsumerConfig>,
     roles: BTreeMap<String, Vec<Pattern>>,
     /// Upper-case colon hex serials, each for every consumer or one.
     revoked: Vec<(String, Option<String>)>,
@@ -124,7 +124,7 @@ impl Rules {
     /// Reads `authorisation.yaml` (or an `application-<env>.yml` holding it): consumers, an optional `roles`
     /// section (over the team's roles, which are the defaults) and the `certificate-revocation-list`.
     pub fn from_yaml(text: &str) -> Result<Self, String> {
-        super::bounded(text)?;
+        super::bounds::bounded(text)?;
         let file: File = parse(text)?;
         let mut rules = Self::default();
         rules.roles.extend(roles(file.authorisation.roles)?);
@@ -137,7 +137,7 @@ impl Rules {
                 .iter()
                 .map(|p| Pattern::new(p).map_err(|e| format!("consumer {name:?}: {e}")))
                 .collect::<Result<_, _>>()?;
-            let built = Consumer {
+            let built = ConsumerConfig {
                 include,
                 roles: consumer.roles.map(List::items).unwrap_or_default(),
                 suspended: consumer.suspended,
@@ -165,9 +165,9 @@ impl Rules {
             .collect::<Result<_, _>>()?;
         self.consumers.insert(
             name.to_string(),
-            Consumer {
+            ConsumerConfig {
                 include,
-                ..Consumer::default()
+                ..ConsumerConfig::default()
             },
         );
         Ok(self)
@@ -178,9 +178,9 @@ impl Rules {
         let roles = roles.iter().map(|r| r.to_string()).collect();
         self.consumers.insert(
             name.to_string(),
-            Consumer {
+            ConsumerConfig {
                 roles,
-                ..Consumer::default()
+                ..ConsumerConfig::default()
             },
         );
         self
@@ -255,7 +255,10 @@ impl Rules {
 
     /// Every pattern a consumer holds: its own `include` and each role's permissions (an unknown role adds
     /// nothing, as in the application).
-    fn permissions<'a>(&'a self, consumer: &'a Consumer) -> impl Iterator<Item = &'a Pattern> {
+    fn permissions<'a>(
+        &'a self,
+        consumer: &'a ConsumerConfig,
+    ) -> impl Iterator<Item = &'a Pattern> {
         let from_roles = consumer
             .roles
             .iter()

@@ -7,7 +7,7 @@ use regex_lite::Regex;
 use serde_json::{Value, json};
 
 use super::reply::{Reply, error, json_reply, pagination, person, persons};
-use super::routes::Request;
+use super::request::Request;
 
 /// Every path template the application authorises.
 const TEMPLATES: &str = include_str!("../access/routes.txt");

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::reply::{Reply, error, gateway, json_reply, pagination, person};
-use super::routes::Request;
+use super::request::Request;
 
 /// The body size `/fault/large` sends unless told otherwise: just over the probe's default 10 MiB cap.
 const LARGE_DEFAULT: usize = 11 * 1024 * 1024;

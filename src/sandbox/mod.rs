@@ -8,6 +8,7 @@ mod listener;
 pub mod pki;
 pub mod profiles;
 mod reply;
+mod request;
 pub mod routes;
 mod server;
 mod verifier;

@@ -10,22 +10,8 @@ use secrecy::{ExposeSecret, SecretString};
 use super::data::{self, Templates};
 use super::faults::Faults;
 use super::reply::{Reply, gateway, spring_error, waf_page};
-use super::server::Options;
+pub use super::request::Request;
 use crate::access::{Decision, Rules};
-
-/// The parts of a request the routes look at.
-pub struct Request<'a> {
-    pub method: &'a str,
-    pub path: &'a str,
-    pub query: HashMap<String, String>,
-    pub api_key: Option<&'a str>,
-    pub on_behalf_of: Option<&'a str>,
-    /// The client certificate's CN, as the application reads it.
-    pub consumer: Option<&'a str>,
-    /// The client certificate's serial number, as big-endian two's-complement bytes.
-    pub serial: Option<&'a [u8]>,
-    pub body: &'a [u8],
-}
 
 /// Route state that lives as long as the sandbox.
 pub struct Routes {
@@ -38,18 +24,9 @@ pub struct Routes {
 }
 
 impl Routes {
-    /// Builds the routes from the sandbox's options: the API keys the gateway accepts, the application's
-    /// access rules, the WAF, and whether Delius is down.
-    pub fn new(options: &Options) -> Self {
-        Self::from_parts(
-            options.api_keys(),
-            options.rules.clone(),
-            options.waf,
-            options.delius_down,
-        )
-    }
-
-    fn from_parts(api_keys: Vec<SecretString>, rules: Rules, waf: bool, delius_down: bool) -> Self {
+    /// Builds the routes: the API keys the gateway accepts, the application's access rules, the WAF, and
+    /// whether Delius is down.
+    pub fn new(api_keys: Vec<SecretString>, rules: Rules, waf: bool, delius_down: bool) -> Self {
         Self {
             api_keys,
             rules,
@@ -103,7 +80,7 @@ mod tests {
     use serde_json::json;
 
     fn routes() -> Routes {
-        Routes::from_parts(
+        Routes::new(
             vec![SecretString::from("k".to_string())],
             super::super::profiles::rules(),
             true,

@@ -26,7 +26,7 @@ const MAX_REQUEST_BODY: usize = 1024 * 1024;
 use super::listener;
 use super::pki::Pki;
 use super::reply::Reply;
-use super::routes::{self, Routes};
+use super::routes::Routes;
 use super::verifier;
 use crate::error::Error;
 
@@ -69,7 +69,7 @@ impl Options {
     }
 
     /// Lists every key the gateway accepts.
-    pub(super) fn api_keys(&self) -> Vec<SecretString> {
+    fn api_keys(&self) -> Vec<SecretString> {
         let others = self.profile_keys.iter().map(|(_, k)| k.clone());
         std::iter::once(self.api_key.clone())
             .chain(others)
@@ -165,7 +165,12 @@ impl Sandbox {
             .await
             .map_err(|e| Error::Startup(format!("listening on {}: {e}", options.addr)))?;
         let shared = Arc::new(Shared {
-            routes: Routes::new(options),
+            routes: Routes::new(
+                options.api_keys(),
+                options.rules.clone(),
+                options.waf,
+                options.delius_down,
+            ),
             records: Mutex::new(Vec::new()),
             connections: AtomicUsize::new(0),
             resumed: AtomicUsize::new(0),
@@ -334,7 +339,7 @@ async fn handle(
             .get(name)
             .and_then(|v: &hyper::header::HeaderValue| v.to_str().ok())
     };
-    let reply = shared.routes.reply(&routes::Request {
+    let reply = shared.routes.reply(&super::request::Request {
         method: parts.method.as_str(),
         path: parts.uri.path(),
         query: query_pairs(&parts.uri),

@@ -130,6 +130,7 @@ fn the_env_file_holds_a_ready_context_and_a_check_with_it_passes() {
             "SERVICE_BASE_URL",
             "DOMAIN",
             "HMPPSID",
+            "OBO_TOKEN",
             "FULL_ACCESS_API_KEY",
             "FULL_ACCESS_CERT",
             "FULL_ACCESS_KEY",
