@@ -504,8 +504,7 @@ fn idle_connections_past_the_cap_neither_stall_the_sandbox_nor_keep_their_slots(
 
 /// Runs the prod example against a sandbox process with the variables its --write-env file holds.
 fn prod_suite(sandbox: &SandboxProcess) -> (i32, serde_json::Value) {
-    let example =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/hmpps-integration-api/prod.toml");
+    let (_dir, example) = crate::smoke::quick_copy("prod");
     let output = heartbeat()
         .arg("suite")
         .arg(example)
