@@ -388,6 +388,15 @@ mod tests {
     }
 
     #[test]
+    fn a_secret_that_folding_changes_is_found_in_the_encodings_of_both_forms() {
+        let r = redactor("abc\tdef-123");
+        // Percent-encoded as folded ("abc def-123") and as given (the tab as %09).
+        assert_eq!(r.redact("x=abc%20def-123"), "x=[redacted]");
+        assert_eq!(r.redact("x=abc%09def-123"), "x=[redacted]");
+        assert_eq!(r.redact("x=abc%20xyz-123"), "x=abc%20xyz-123");
+    }
+
+    #[test]
     fn a_key_with_inner_whitespace_is_found_as_sent() {
         let r = redactor("abc\tdef-123 ");
         assert_eq!(r.clean("got abc def-123!", 100), "got [redacted]!");

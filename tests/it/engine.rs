@@ -146,6 +146,7 @@ fn a_healthy_check_is_the_same_verdict_both_ways() {
     let sandbox = sandbox();
     let run = both_ways(&sandbox, vars(&sandbox, PERSON), PERSON, 1);
     assert_eq!(run.code, 0);
+    assert_eq!(run.json["verdict"], "passed");
     assert_eq!(run.json["checks"][0]["status"], 200);
 }
 

@@ -167,3 +167,19 @@ fn the_json_of_a_run_that_cannot_start_keeps_its_shape() {
         .unwrap();
     golden_json("invalid-unset.json", &output.stdout, "https://never");
 }
+
+#[test]
+fn json_timings_are_the_real_ones() {
+    let sandbox = sandbox();
+    let output = heartbeat()
+        .args(["check", "--format", "json", "--attempts", "1"])
+        .envs(vars(&sandbox, "/fault/slow?delay=60ms"))
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(json["elapsed_ms"].as_u64().unwrap() >= 60, "{json}");
+    assert!(
+        json["attempts"][0]["latency_ms"].as_u64().unwrap() >= 60,
+        "{json}"
+    );
+}

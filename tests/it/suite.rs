@@ -874,6 +874,22 @@ fn reports_find_their_folder_and_a_run_that_cannot_start_still_says_why_in_json_
         junit.contains("SLACK_WEBHOOK_URL") && junit.contains("<failure"),
         "{junit}"
     );
+    // The test case names the command that could not start, for each command.
+    assert!(
+        junit.contains("<testcase name=\"heartbeat suite\""),
+        "{junit}"
+    );
+    let (code, _, _) = heartbeat_in(
+        dir.path(),
+        &env,
+        &["check", "--notify", "slack", "--junit", "check.xml"],
+    );
+    assert_eq!(code, 2);
+    let junit = std::fs::read_to_string(dir.path().join("check.xml")).unwrap();
+    assert!(
+        junit.contains("<testcase name=\"heartbeat check\""),
+        "{junit}"
+    );
     assert_eq!(sandbox.connections(), before, "nothing may be sent");
 }
 
