@@ -366,6 +366,15 @@ mod tests {
             "a [redacted] b [redacted] c"
         );
         assert_eq!(r.redact("no secret here"), "no secret here");
+        // Touching, not overlapping: one redaction still, so no reader can tell where one ends.
+        assert_eq!(r.redact("<one-secret-EFGHEFGH-secret-two>"), "<[redacted]>");
+        // Shown in a debug print only as a count, never a secret.
+        let shown = format!("{r:?}");
+        assert!(
+            shown.starts_with("Redactor(") && shown.contains("forms"),
+            "{shown}"
+        );
+        assert!(!shown.contains("EFGH"), "{shown}");
         assert_eq!(
             Redactor::default().redact("EFGH-secret-two"),
             "EFGH-secret-two"

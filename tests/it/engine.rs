@@ -272,3 +272,35 @@ fn a_suite_warns_of_each_consumers_certificate_about_to_expire_as_check_does() {
     );
     assert!(!run.stderr.contains("expires in"), "{}", run.stderr);
 }
+
+#[test]
+fn a_consumers_open_doors_share_a_connection_and_its_locked_door_gets_a_fresh_one() {
+    let sandbox = sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let checks = |locked: bool| {
+        let door = if locked {
+            "[[check]]\nname = \"search is refused\"\nconsumer = \"c\"\npath = \"/v1/persons?first_name=x\"\nexpect = \"refused\"\n"
+        } else {
+            ""
+        };
+        format!(
+            "[defaults]\nconcurrency = 1\nattempts = 1\n[consumers.c]\napi_key = \"${{API_KEY}}\"\ncert = \"${{MTLS_CERT}}\"\nkey = \"${{MTLS_KEY}}\"\n\
+             [[check]]\nname = \"one\"\nconsumer = \"c\"\npath = \"/v1/persons/A8451DY\"\n\
+             [[check]]\nname = \"two\"\nconsumer = \"c\"\npath = \"/v1/persons/G6333VK\"\n{door}"
+        )
+    };
+    let run = run_suite(dir.path(), &checks(false), &vars(&sandbox, PERSON), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        sandbox.connections(),
+        1,
+        "two open doors, one kept-alive connection"
+    );
+    let run = run_suite(dir.path(), &checks(true), &vars(&sandbox, PERSON), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        sandbox.connections(),
+        1 + 2,
+        "the locked door is tried on a connection of its own"
+    );
+}

@@ -183,3 +183,41 @@ fn json_timings_are_the_real_ones() {
         "{json}"
     );
 }
+
+#[test]
+fn a_reader_that_left_is_not_worth_a_word_but_a_full_disk_is() {
+    let sandbox = sandbox();
+    let env = vars(&sandbox, PERSON);
+    // The reader closes stdout before the result comes: no warning, the verdict stands.
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("heartbeat"))
+        .args(["check", "--format", "json", "--attempts", "1"])
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("was not written"), "{stderr}");
+    // A disk that is full is worth a warning, and the verdict still stands.
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let output = std::process::Command::new(assert_cmd::cargo::cargo_bin("heartbeat"))
+        .env_clear()
+        .args(["check", "--format", "json", "--attempts", "1"])
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdout(full)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("warning: the JSON result was not written"),
+        "{stderr}"
+    );
+}
