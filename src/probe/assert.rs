@@ -43,7 +43,11 @@ impl StatusSet {
                 .contains(&class)
                 .then_some((class * 100, class * 100 + 99))
         } else if let Some(bound) = text.strip_prefix('<') {
-            number(bound).filter(|&b| b > 100).map(|b| (100, b - 1))
+            // "Below 600" is every status; "below 100" none, which no check means.
+            let bound = bound.trim().parse::<u16>().ok();
+            bound
+                .filter(|b| (101..=600).contains(b))
+                .map(|b| (100, b - 1))
         } else if let Some((low, high)) = text.split_once('-') {
             number(low).zip(number(high)).filter(|(l, h)| l <= h)
         } else {
@@ -358,6 +362,39 @@ mod tests {
             "{}",
             err.message
         );
+    }
+
+    #[test]
+    fn statuses_are_classes_bounds_ranges_and_codes_with_their_edges() {
+        let set = |text: &str| {
+            let mut set = StatusSet::codes(&[]);
+            set.add(text).map(|()| set)
+        };
+        let class = set("2xx").unwrap();
+        assert!(class.contains(200) && class.contains(299));
+        assert!(!class.contains(199) && !class.contains(300));
+        let below = set("<400").unwrap();
+        assert!(below.contains(100) && below.contains(399) && !below.contains(400));
+        let lowest = set("<101").unwrap();
+        assert!(lowest.contains(100) && !lowest.contains(101));
+        let range = set("200-202").unwrap();
+        assert!(
+            range.contains(200)
+                && range.contains(202)
+                && !range.contains(203)
+                && !range.contains(199)
+        );
+        let code = set(" 404 ").unwrap();
+        assert!(code.contains(404) && !code.contains(403) && !code.contains(405));
+        assert_eq!(code.describe(), "404");
+        for bad in [
+            "6xx", "0xx", "<100", "<600x", "300-200", "99", "600", "2xX", "abc", "",
+        ] {
+            assert!(set(bad).is_err(), "{bad:?}");
+        }
+        assert!(set("5xx").unwrap().contains(599));
+        assert!(set("1xx").unwrap().contains(100));
+        assert!(set("<600").unwrap().contains(599));
     }
 
     #[test]
