@@ -398,6 +398,78 @@ mod tests {
     }
 
     #[test]
+    fn json_rules_hold_for_lists_objects_strings_and_nulls_both_ways() {
+        let body: &[u8] = br#"{"list":[1],"none":[],"obj":{"a":1},"empty":{},"s":"x","blank":"","null":null,"n":0}"#;
+        let holds = |path: &str, rule: JsonRule| {
+            let e = Expectations::exact(
+                StatusSet::codes(&[200]),
+                Vec::new(),
+                vec![JsonExpectation::with_rule(path, rule).unwrap()],
+                &[],
+            );
+            e.check_body(None, body)
+        };
+        for path in ["$.list", "$.obj", "$.s"] {
+            assert_eq!(holds(path, JsonRule::NotEmpty), Ok(()), "{path}");
+        }
+        for path in ["$.none", "$.empty", "$.blank", "$.null", "$.n"] {
+            let why = holds(path, JsonRule::NotEmpty).unwrap_err();
+            assert!(
+                why.contains("(expected a list that is not empty)"),
+                "{path}: {why}"
+            );
+        }
+        assert_eq!(holds("$.n", JsonRule::NotNull), Ok(()));
+        assert_eq!(holds("$.blank", JsonRule::NotNull), Ok(()));
+        assert_eq!(
+            holds("$.null", JsonRule::NotNull).unwrap_err(),
+            "$.null is null (expected a value that is not null)"
+        );
+        assert_eq!(
+            holds("$.gone", JsonRule::NotNull).unwrap_err(),
+            "$.gone selected nothing (expected a value that is not null)"
+        );
+        assert_eq!(
+            holds("$.gone", JsonRule::Exists).unwrap_err(),
+            "$.gone selected nothing in the JSON body"
+        );
+    }
+
+    #[test]
+    fn header_rules_name_what_they_found() {
+        let mut headers = HeaderMap::new();
+        headers.insert("content-type", "application/json".parse().unwrap());
+        let rule = |name: &'static str, rule: HeaderRule| {
+            Expectations::exact(
+                StatusSet::codes(&[200]),
+                vec![(HeaderName::from_static(name), rule)],
+                Vec::new(),
+                &[],
+            )
+            .check_headers(&headers)
+        };
+        assert_eq!(
+            rule(
+                "content-type",
+                HeaderRule::Equals("application/json".into())
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            rule("content-type", HeaderRule::Equals("text/html".into())).unwrap_err(),
+            "the header content-type is \"application/json\" (expected \"text/html\")"
+        );
+        assert_eq!(
+            rule("x-gone", HeaderRule::Equals("v".into())).unwrap_err(),
+            "the header x-gone is missing (expected \"v\")"
+        );
+        assert_eq!(rule("content-type", HeaderRule::Present), Ok(()));
+        assert_eq!(rule("x-gone", HeaderRule::Absent), Ok(()));
+        assert!(rule("x-gone", HeaderRule::Present).is_err());
+        assert!(rule("content-type", HeaderRule::Absent).is_err());
+    }
+
+    #[test]
     fn body_text_expectation_replaces_the_default() {
         let e = Expectations::new(&[200], &[], &["pong".into()]).unwrap();
         assert_eq!(e.check_body(Some("text/plain"), b"pong"), Ok(()));

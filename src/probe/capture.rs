@@ -109,3 +109,65 @@ fn component(value: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn capture(path: &str) -> Vec<Capture> {
+        vec![Capture {
+            name: "v".into(),
+            source: path.into(),
+            path: serde_json_path::JsonPath::parse(path).unwrap(),
+        }]
+    }
+
+    #[test]
+    fn a_value_is_taken_as_text_and_anything_else_is_named() {
+        let body = br#"{"s":"X1","n":42,"b":true,"blank":"","null":null,"list":[1],"obj":{}}"#;
+        let take = |path: &str| take(&capture(path), body);
+        assert_eq!(take("$.s"), Ok(vec![("v".to_string(), "X1".to_string())]));
+        assert_eq!(take("$.n").unwrap()[0].1, "42");
+        assert_eq!(take("$.b").unwrap()[0].1, "true");
+        for (path, kind) in [
+            ("$.blank", "is empty"),
+            ("$.null", "is null"),
+            ("$.list", "is a list"),
+            ("$.obj", "is an object"),
+            ("$.gone", "selected nothing"),
+        ] {
+            let why = take(path).unwrap_err();
+            assert!(
+                why.contains(kind) && why.contains("v cannot be captured"),
+                "{path}: {why}"
+            );
+        }
+        assert!(
+            super::take(&capture("$.s"), b"<html>")
+                .unwrap_err()
+                .contains("not JSON")
+        );
+    }
+
+    #[test]
+    fn a_filled_value_stays_in_its_segment_and_on_its_origin() {
+        let request = Request {
+            method: reqwest::Method::POST,
+            url: Url::parse("https://api.test/v1/persons/%7Bv%7D/x?q={v}").unwrap(),
+            headers: vec![(
+                reqwest::header::CONTENT_TYPE,
+                "application/json".parse().unwrap(),
+            )],
+            body: Some(br#"{"id":"{v}"}"#.to_vec()),
+        };
+        let values = HashMap::from([("v".to_string(), "a/b?c\"d".to_string())]);
+        let filled = fill(&request, &["v".to_string()], &values).unwrap();
+        assert_eq!(
+            filled.url.as_str(),
+            "https://api.test/v1/persons/a%2Fb%3Fc%22d/x?q=a%2Fb%3Fc%22d"
+        );
+        assert_eq!(filled.body.unwrap(), br#"{"id":"a/b?c\"d"}"#.to_vec());
+        let missing = fill(&request, &["w".to_string()], &values).unwrap_err();
+        assert_eq!(missing, "w was not captured");
+    }
+}
