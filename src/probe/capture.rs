@@ -142,10 +142,9 @@ mod tests {
                 "{path}: {why}"
             );
         }
-        assert!(
-            super::take(&capture("$.s"), b"<html>")
-                .unwrap_err()
-                .contains("not JSON")
+        assert_eq!(
+            super::take(&capture("$.s"), b"<html>").unwrap_err(),
+            "the body is not JSON, so v cannot be captured"
         );
     }
 
@@ -167,6 +166,17 @@ mod tests {
             "https://api.test/v1/persons/a%2Fb%3Fc%22d/x?q=a%2Fb%3Fc%22d"
         );
         assert_eq!(filled.body.unwrap(), br#"{"id":"a/b?c\"d"}"#.to_vec());
+        // A body that is not JSON takes the value as it is, whatever other header looks like JSON.
+        let text = Request {
+            headers: vec![(
+                reqwest::header::HeaderName::from_static("x-note"),
+                "application/json".parse().unwrap(),
+            )],
+            body: Some(b"id={v}".to_vec()),
+            ..request.clone()
+        };
+        let filled = fill(&text, &["v".to_string()], &values).unwrap();
+        assert_eq!(filled.body.unwrap(), b"id=a/b?c\"d".to_vec());
         let missing = fill(&request, &["w".to_string()], &values).unwrap_err();
         assert_eq!(missing, "w was not captured");
     }
