@@ -453,6 +453,23 @@ mod tests {
     }
 
     #[test]
+    fn a_comma_separated_string_is_a_list_as_spring_binds_it() {
+        let yaml = "authorisation:\n  consumers:\n    two:\n      roles: \"status-only, reference-data-only,\"\n";
+        let rules = Rules::from_yaml(yaml).unwrap();
+        for path in ["/v1/status", "/v1/hmpps/reference-data"] {
+            assert_eq!(
+                rules.decide(Some("two"), None, path, false),
+                Decision::Allowed,
+                "{path}"
+            );
+        }
+        assert_ne!(
+            rules.decide(Some("two"), None, "/v1/persons", false),
+            Decision::Allowed
+        );
+    }
+
+    #[test]
     fn refusals_come_in_the_applications_order_with_its_words() {
         let serial = [0x90, 0x01];
         let yaml = "authorisation:\n  certificate-revocation-list:\n    - 00:90:01\n    - 0a:0b/only-this\n  consumers:\n    \
