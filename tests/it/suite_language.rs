@@ -388,6 +388,17 @@ fn vars_take_the_environment_over_the_file_and_dates_count_from_today() {
     );
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     assert_eq!(other.records()[0].path, "/v1/persons/G6333VK/name");
+    // A var may not take the date's name, nor one that is not a name.
+    for bad in ["today = \"x\"", "today_x = \"x\"", "Bad-Name = \"x\""] {
+        let text = suite(&format!("[vars]\n{bad}\n"), &check("x", "full", "/", ""));
+        let ran = run(&sandbox, &text, &[], &[], &[]);
+        assert_eq!(ran.code, 2, "{bad}: {}", ran.stderr);
+        assert!(
+            ran.stderr.contains("a name is lower-case letters"),
+            "{bad}: {}",
+            ran.stderr
+        );
+    }
     // An unknown value is named before anything is sent.
     let bad = run(
         &sandbox,

@@ -149,11 +149,8 @@ pub(super) fn refusal(
                 "refused_by and refused_with go with expect = \"refused\"",
             );
         }
-        return if by.is_some() || with.is_some() {
-            None
-        } else {
-            Some(None)
-        };
+        // Any problem above stops the plan: nothing is sent either way.
+        return Some(None);
     }
     let by = match by {
         None => Some(None),
