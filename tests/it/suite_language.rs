@@ -556,6 +556,22 @@ fn a_capture_feeds_later_checks_and_a_failed_requirement_skips_its_dependants() 
     );
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     assert_eq!(ran.json["checks"].as_array().unwrap().len(), 2);
+    // A capture takes a name no var, date or other capture holds.
+    for (capture, why) in [
+        ("id = \"$.a\"", "is already a [vars] value"),
+        ("today = \"$.a\"", "a name is lower-case letters"),
+        ("Bad = \"$.a\"", "a name is lower-case letters"),
+        ("nomis = \"$.a\"", "is already captured by \"first\""),
+    ] {
+        let text = suite(
+            "[vars]\nid = \"A8451DY\"\n",
+            &(check("first", "full", "/", "capture = { nomis = \"$.b\" }")
+                + &check("second", "full", "/", &format!("capture = {{ {capture} }}"))),
+        );
+        let ran = run(&sandbox, &text, &[], &[], &[]);
+        assert_eq!(ran.code, 2, "{capture}: {}", ran.stderr);
+        assert!(ran.stderr.contains(why), "{capture}: {}", ran.stderr);
+    }
     // A requirement must come first.
     let later = check("a", "full", "/", "requires = [\"b\"]") + &check("b", "full", "/", "");
     let bad = run(&sandbox, &suite("", &later), &[], &[], &[]);
