@@ -388,6 +388,20 @@ fn vars_take_the_environment_over_the_file_and_dates_count_from_today() {
     );
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     assert_eq!(other.records()[0].path, "/v1/persons/G6333VK/name");
+    // A date needs its sign and stays within a hundred years.
+    for bad in ["{today5d}", "{today-36601d}", "{today+1y}"] {
+        let text = suite(
+            "",
+            &check("x", "full", &format!("/fault/status?d={bad}"), ""),
+        );
+        let ran = run(&sandbox, &text, &[], &[], &[]);
+        assert_eq!(ran.code, 2, "{bad}: {}", ran.stderr);
+        assert!(
+            ran.stderr.contains("is not a date"),
+            "{bad}: {}",
+            ran.stderr
+        );
+    }
     // A var may not take the date's name, nor one that is not a name.
     for bad in ["today = \"x\"", "today_x = \"x\"", "Bad-Name = \"x\""] {
         let text = suite(&format!("[vars]\n{bad}\n"), &check("x", "full", "/", ""));
