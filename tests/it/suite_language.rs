@@ -403,7 +403,12 @@ fn vars_take_the_environment_over_the_file_and_dates_count_from_today() {
         );
     }
     // A var may not take the date's name, nor one that is not a name.
-    for bad in ["today = \"x\"", "today_x = \"x\"", "Bad-Name = \"x\""] {
+    for bad in [
+        "today = \"x\"",
+        "today_x = \"x\"",
+        "Bad-Name = \"x\"",
+        "1abc = \"x\"",
+    ] {
         let text = suite(&format!("[vars]\n{bad}\n"), &check("x", "full", "/", ""));
         let ran = run(&sandbox, &text, &[], &[], &[]);
         assert_eq!(ran.code, 2, "{bad}: {}", ran.stderr);
@@ -413,6 +418,12 @@ fn vars_take_the_environment_over_the_file_and_dates_count_from_today() {
             ran.stderr
         );
     }
+    // The other side: a name may start with an underscore.
+    let text = suite(
+        "[vars]\n_id = \"A8451DY\"\n",
+        &check("x", "full", "/v1/persons/{_id}/name", ""),
+    );
+    assert_eq!(run(&sandbox, &text, &[], &[], &[]).code, 0);
     // An unknown value is named before anything is sent.
     let bad = run(
         &sandbox,
