@@ -418,6 +418,15 @@ fn vars_take_the_environment_over_the_file_and_dates_count_from_today() {
             ran.stderr
         );
     }
+    // Braces around what is not a name are text, sent as written.
+    let braces = check(
+        "braces",
+        "full",
+        "/fault/echo-body",
+        "method = \"POST\"\nbody = \"{not a name} {Upper} {}\"\nexpect_json = \"$.data.body={not a name} {Upper} {}\"",
+    );
+    let ran = run(&sandbox, &suite("", &braces), &[], &[], &[]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
     // The other side: a name may start with an underscore.
     let text = suite(
         "[vars]\n_id = \"A8451DY\"\n",
