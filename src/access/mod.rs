@@ -2,7 +2,10 @@
 //! application decides them. The sandbox answers with them; the access commands will derive checks from them.
 
 mod bounds;
+mod config;
+mod pattern;
 mod rules;
 
 pub use bounds::MAX_FILE;
-pub use rules::{Decision, Rules, normalise, serial_hex};
+pub use pattern::normalise;
+pub use rules::{Decision, Rules, serial_hex};

@@ -7,75 +7,11 @@
 
 use std::collections::BTreeMap;
 
-use regex_lite::Regex;
+use super::config::{File, List, parse, roles};
+use super::pattern::Pattern;
 
 /// The team's roles and their permissions, as their code defines them (see the file's header).
 const TEAM_ROLES: &str = include_str!("roles.yaml");
-
-/// The placeholders the application turns into `[a-zA-Z0-9_-]+` (`UrlMatching.kt`, same commit as the roles).
-const PLACEHOLDERS: [&str; 22] = [
-    "{hmppsId}",
-    "{prisonId}",
-    "{contactId}",
-    "{visitReference}",
-    "{scheduleId}",
-    "{key}",
-    "{locationKey}",
-    "{id}",
-    "{imageId}",
-    "{accountCode}",
-    "{clientReference}",
-    "{clientVisitReference}",
-    "{activityId}",
-    "{clientUniqueRef}",
-    "{contactEventId}",
-    "{eventNumber}",
-    "{jobId}",
-    "{nomisNumber}",
-    "{courtId}",
-    "[^/]*",
-    "[^/]+",
-    ".*",
-];
-
-/// A permission or include pattern: as written, and as the application matches it.
-#[derive(Debug, Clone)]
-struct Pattern {
-    source: String,
-    regex: Regex,
-}
-
-impl Pattern {
-    fn new(source: &str) -> Result<Self, String> {
-        let normalised = normalise(source);
-        let regex = Regex::new(&format!("^(?:{normalised})$"))
-            .map_err(|e| format!("{source:?} is not a pattern the application can match ({e})"))?;
-        Ok(Self {
-            source: source.to_string(),
-            regex,
-        })
-    }
-}
-
-/// Normalises a pattern as `normalisePath` does: named placeholders (and `[^/]*`, `[^/]+`, `.*`) become
-/// `[a-zA-Z0-9_-]+`, `^` and `$` are dropped, and a leading `/` is ensured; `/.*` stays a wildcard.
-pub fn normalise(pattern: &str) -> String {
-    if pattern == "/.*" || pattern == "/swagger-ui/.*" {
-        return pattern.to_string();
-    }
-    let replaced = PLACEHOLDERS
-        .iter()
-        .fold(pattern.to_string(), |p, placeholder| {
-            p.replace(placeholder, "[a-zA-Z0-9_-]+")
-        });
-    let trimmed = replaced.strip_prefix('^').unwrap_or(&replaced);
-    let trimmed = trimmed.strip_suffix('$').unwrap_or(trimmed);
-    if trimmed.starts_with('/') {
-        trimmed.to_string()
-    } else {
-        format!("/{trimmed}")
-    }
-}
 
 /// One consumer's configuration (`ConsumerConfig.kt`).
 #[derive(Debug, Clone, Default)]
@@ -287,95 +223,9 @@ pub fn serial_hex(serial: &[u8]) -> String {
     bytes.join(":")
 }
 
-fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
-    serde_norway::from_str(text).map_err(|e| {
-        format!("expected the authorisation config's shape (authorisation.consumers.<cn>…) ({e})")
-    })
-}
-
-fn roles(found: BTreeMap<String, Option<Role>>) -> Result<BTreeMap<String, Vec<Pattern>>, String> {
-    found
-        .into_iter()
-        .map(|(name, role)| {
-            let permissions = role
-                .map(|r| r.permissions)
-                .unwrap_or_default()
-                .iter()
-                .map(|p| Pattern::new(p).map_err(|e| format!("role {name:?}: {e}")))
-                .collect::<Result<_, _>>()?;
-            Ok((name, permissions))
-        })
-        .collect()
-}
-
-#[derive(serde::Deserialize)]
-struct File {
-    authorisation: Authorisation,
-}
-
-#[derive(serde::Deserialize)]
-struct Authorisation {
-    #[serde(default)]
-    consumers: BTreeMap<String, Option<ConsumerYaml>>,
-    #[serde(default)]
-    roles: BTreeMap<String, Option<Role>>,
-    #[serde(
-        default,
-        rename = "certificate-revocation-list",
-        alias = "certificateRevocationList"
-    )]
-    revoked: Vec<String>,
-}
-
-#[derive(serde::Deserialize, Default)]
-struct ConsumerYaml {
-    include: Option<List>,
-    roles: Option<List>,
-    #[serde(default, rename = "is-suspended", alias = "isSuspended")]
-    suspended: bool,
-    #[serde(rename = "obo-config", alias = "oboConfig")]
-    obo: Option<Obo>,
-}
-
-/// A list as Spring binds one: a YAML sequence, or a comma-separated string (`roles: "all-endpoints"`).
-#[derive(serde::Deserialize)]
-#[serde(untagged)]
-enum List {
-    Many(Vec<String>),
-    One(String),
-}
-
-impl List {
-    fn items(self) -> Vec<String> {
-        match self {
-            Self::Many(items) => items,
-            Self::One(text) => text
-                .split(',')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect(),
-        }
-    }
-}
-
-#[derive(serde::Deserialize)]
-struct Obo {
-    #[serde(default = "yes")]
-    required: bool,
-}
-
-fn yes() -> bool {
-    true
-}
-
-#[derive(serde::Deserialize)]
-struct Role {
-    #[serde(default)]
-    permissions: Vec<String>,
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::pattern::normalise;
     use super::*;
 
     fn refused(decision: Decision) -> (u16, String) {

@@ -6,6 +6,7 @@ pub mod assert;
 pub mod capture;
 pub mod classify;
 pub mod failure;
+pub mod status;
 pub mod transport;
 
 use std::time::{Duration, Instant};
