@@ -15,7 +15,7 @@ use crate::engine::{self, Outputs, Shape};
 use crate::environment::Environment;
 use crate::error::{Error, ExitCode};
 use crate::plan::Plan;
-use crate::plan::check::{Check, Request, RetryPolicy};
+use crate::plan::check::{Check, RetryPolicy};
 use crate::plan::consumer::{self, Description, Named};
 use crate::probe::assert::Expectations;
 use crate::report::Format;
@@ -183,24 +183,13 @@ fn scene_plan(sandbox: &Handle, scene: &Scene<'_>) -> Result<Plan, Error> {
     let built = consumer::build(description, SystemTime::now()).map_err(Error::Config)?;
     let url =
         reqwest::Url::parse(&sandbox.url(scene.path)).map_err(|e| Error::Demo(e.to_string()))?;
-    let check = Check {
-        name: format!("GET {url}"),
-        request: Request::get(url),
-        expectations: Expectations::new(&[200], &[], &[]).map_err(|p| Error::Config(vec![p]))?,
-        retry: RetryPolicy {
-            attempts: scene.attempts.0,
-            delay: Duration::from_millis(scene.attempts.1),
-            ..RetryPolicy::default()
-        },
-        follow_redirects: false,
-        max_body: 10 * 1024 * 1024,
-        max_latency: None,
-        expect_refused: false,
-        refusal: None,
-        captures: Vec::new(),
-        requires: Vec::new(),
-        uses: Vec::new(),
+    let expectations = Expectations::new(&[200], &[], &[]).map_err(|p| Error::Config(vec![p]))?;
+    let retry = RetryPolicy {
+        attempts: scene.attempts.0,
+        delay: Duration::from_millis(scene.attempts.1),
+        ..RetryPolicy::default()
     };
+    let check = Check::get(format!("GET {url}"), url, expectations, retry);
     let redactor = crate::redact::Redactor::new(built.secrets);
     Ok(Plan::one(check, built.consumer, redactor, 30))
 }

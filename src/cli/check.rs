@@ -13,7 +13,7 @@ use crate::environment::{API_KEY, Environment, MTLS_CERT, MTLS_KEY, SERVICE_CA_C
 use crate::error::{Error, Problem};
 use crate::notify::Notifier;
 use crate::plan::Plan;
-use crate::plan::check::{Check, Request, RetryPolicy};
+use crate::plan::check::{Check, RetryPolicy};
 use crate::plan::consumer::{self, Description, Named};
 use crate::plan::target::{header_name, url};
 use crate::probe::assert::Expectations;
@@ -96,24 +96,17 @@ pub fn prepare(args: &CheckArgs, env: &Environment) -> Result<(Plan, Option<Noti
     };
     let redactor = Redactor::new(built.secrets);
     let host = url.host_str().unwrap_or("the API").to_string();
+    let name = format!("GET {}", crate::redact::display_url(&redactor, &url));
+    let retry = RetryPolicy {
+        attempts: args.attempts,
+        delay: args.retry_delay,
+        timeout: args.timeout,
+        deadline: args.deadline,
+    };
     let check = Check {
-        name: format!("GET {}", crate::redact::display_url(&redactor, &url)),
-        request: Request::get(url),
-        expectations,
-        retry: RetryPolicy {
-            attempts: args.attempts,
-            delay: args.retry_delay,
-            timeout: args.timeout,
-            deadline: args.deadline,
-        },
         follow_redirects: args.follow_redirects,
         max_body: args.max_body,
-        max_latency: None,
-        expect_refused: false,
-        refusal: None,
-        captures: Vec::new(),
-        requires: Vec::new(),
-        uses: Vec::new(),
+        ..Check::get(name, url, expectations, retry)
     };
     let notifier =
         Notifier::load(&super::notify::request(&args.notify), env, &host).map_err(Error::Config)?;

@@ -33,7 +33,29 @@ pub struct Check {
     pub uses: Vec<String>,
 }
 
+/// The largest body read unless a check says otherwise (`--max-body`, `max_body`).
+pub const DEFAULT_MAX_BODY: u64 = 10 * 1024 * 1024;
+
 impl Check {
+    /// Builds a GET of a URL with these expectations and retries, and nothing else: no redirects followed, the
+    /// default body cap, no latency limit, no locked door, no chain (what `check` and the demo's scenes send).
+    pub fn get(name: String, url: Url, expectations: Expectations, retry: RetryPolicy) -> Self {
+        Self {
+            name,
+            request: Request::get(url),
+            expectations,
+            retry,
+            follow_redirects: false,
+            max_body: DEFAULT_MAX_BODY,
+            max_latency: None,
+            expect_refused: false,
+            refusal: None,
+            captures: Vec::new(),
+            requires: Vec::new(),
+            uses: Vec::new(),
+        }
+    }
+
     /// Returns the check with another request (its captured values filled in).
     pub fn with_request(&self, request: Request) -> Self {
         Self {

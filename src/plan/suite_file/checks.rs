@@ -143,7 +143,7 @@ fn check(
             expectations: expectations?,
             retry: retry?,
             follow_redirects: follow_redirects.unwrap_or(false),
-            max_body: max_body.unwrap_or(Some(10 * 1024 * 1024))?,
+            max_body: max_body.unwrap_or(Some(crate::plan::check::DEFAULT_MAX_BODY))?,
             max_latency,
             expect_refused,
             refusal: refusal?,
