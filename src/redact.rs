@@ -371,8 +371,16 @@ mod tests {
         // Shown in a debug print only as a count, never a secret.
         let shown = format!("{r:?}");
         assert!(
-            shown.starts_with("Redactor(") && shown.contains("forms"),
+            shown.starts_with("Redactor(") && shown.ends_with(" forms, [redacted])"),
             "{shown}"
+        );
+        assert!(
+            !shown.starts_with("Redactor(0 "),
+            "its forms are counted: {shown}"
+        );
+        assert_eq!(
+            format!("{:?}", Redactor::default()),
+            "Redactor(0 forms, [redacted])"
         );
         assert!(!shown.contains("EFGH"), "{shown}");
         assert_eq!(
