@@ -45,17 +45,18 @@ impl<'p> Ledger<'p> {
     /// Waits until every check `check` requires has finished; returns the values they captured, or why
     /// `check` is skipped.
     pub async fn wait(&self, check: &Check) -> Result<HashMap<String, String>, String> {
-        let required: Vec<usize> = check
+        // Each requirement with its index, kept together so a name is never paired with another's index.
+        let required: Vec<(usize, &str)> = check
             .requires
             .iter()
-            .filter_map(|name| self.index.get(name.as_str()).copied())
+            .filter_map(|name| self.index.get(name.as_str()).map(|&i| (i, name.as_str())))
             .collect();
         loop {
             // Registered before looking, so a check that finishes in between still wakes this one.
             let changed = self.changed.notified();
             tokio::pin!(changed);
             changed.as_mut().enable();
-            if let Some(outcome) = self.look(check, &required) {
+            if let Some(outcome) = self.look(&required) {
                 return outcome;
             }
             changed.await;
@@ -63,14 +64,10 @@ impl<'p> Ledger<'p> {
     }
 
     /// Looks at the required checks: `None` while one is still running.
-    fn look(
-        &self,
-        check: &Check,
-        required: &[usize],
-    ) -> Option<Result<HashMap<String, String>, String>> {
+    fn look(&self, required: &[(usize, &str)]) -> Option<Result<HashMap<String, String>, String>> {
         let done = self.done.borrow();
         let mut values = HashMap::new();
-        for (&index, name) in required.iter().zip(&check.requires) {
+        for &(index, name) in required {
             let finished = done.get(index)?.as_ref()?;
             if let Some(why) = &finished.why_not {
                 return Some(Err(format!("requires {name:?}, which {why}")));
