@@ -23,6 +23,18 @@ fn mask(text: &str, sandbox_url: &str) -> String {
     })
 }
 
+/// Reads a golden file, after writing `actual` into it when UPDATE_GOLDEN is set.
+fn expected(name: &str, actual: &str) -> String {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&file, actual).unwrap();
+    }
+    std::fs::read_to_string(&file)
+        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", file.display()))
+}
+
 fn golden(name: &str, path: &str, flags: &[&str]) {
     let sandbox = sandbox();
     let output = heartbeat()
@@ -32,14 +44,7 @@ fn golden(name: &str, path: &str, flags: &[&str]) {
         .output()
         .unwrap();
     let actual = mask(&String::from_utf8(output.stderr).unwrap(), &sandbox.url(""));
-    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&file, &actual).unwrap();
-    }
-    let expected = std::fs::read_to_string(&file)
-        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", file.display()));
+    let expected = expected(name, &actual);
     assert_eq!(
         actual, expected,
         "the output of {name} changed; if on purpose, run UPDATE_GOLDEN=1 cargo test --test it reports"
@@ -105,14 +110,7 @@ fn golden_json(name: &str, stdout: &[u8], sandbox_url: &str) {
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(stdout)));
     mask_json(&mut value, sandbox_url);
     let actual = serde_json::to_string_pretty(&value).unwrap() + "\n";
-    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&file, &actual).unwrap();
-    }
-    let expected = std::fs::read_to_string(&file)
-        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", file.display()));
+    let expected = expected(name, &actual);
     assert_eq!(
         actual, expected,
         "the JSON shape of {name} changed; the Action and users' jq read it. If on purpose, say so in the CHANGELOG and run UPDATE_GOLDEN=1 cargo test --test it reports"
