@@ -12,6 +12,7 @@ pub mod duration;
 pub(crate) mod engine;
 pub mod environment;
 pub mod error;
+mod escape;
 pub(crate) mod interrupt;
 pub(crate) mod notify;
 pub(crate) mod plan;
