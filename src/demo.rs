@@ -14,6 +14,7 @@ use secrecy::SecretString;
 use crate::engine::{self, Outputs, Shape};
 use crate::environment::Environment;
 use crate::error::{Error, ExitCode};
+use crate::followup::Followup;
 use crate::plan::Plan;
 use crate::plan::check::{Check, RetryPolicy};
 use crate::plan::consumer::{self, Description, Named};
@@ -134,7 +135,7 @@ fn play(
         color,
         verbose: false,
     };
-    let prepared = scene_plan(sandbox, scene).map(|plan| (plan, None));
+    let prepared = scene_plan(sandbox, scene).map(|plan| (plan, Followup::default()));
     let mut text = Vec::new();
     let code = match engine::run(prepared, &outputs, &mut std::io::sink(), &mut text) {
         Ok(code) => code,
@@ -263,7 +264,18 @@ fn suite_scene(sandbox: &Handle, color: bool, out: &mut dyn Write) -> Result<Exi
     let text = crate::report::TextReport::new(color, false);
     let runtime = crate::process::runtime()?;
     let mut written = Vec::new();
-    let outcome = engine::execute(&plan, Shape::Suite, &text, &runtime, &mut written);
+    let mut listener = {
+        let _inside = runtime.enter();
+        crate::interrupt::Listener::new()
+    };
+    let outcome = engine::execute(
+        &plan,
+        Shape::Suite,
+        &text,
+        &runtime,
+        &mut listener,
+        &mut written,
+    );
     Error::output("writing the demo", out.write_all(&written))?;
     Ok(outcome.code)
 }

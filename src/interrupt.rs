@@ -21,6 +21,8 @@ impl Signal {
 /// Listens for SIGINT and SIGTERM from the moment it is built, so neither kills the process first.
 pub struct Listener {
     #[cfg(unix)]
+    interrupt: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
     terminate: Option<tokio::signal::unix::Signal>,
 }
 
@@ -31,6 +33,7 @@ impl Listener {
         {
             use tokio::signal::unix::{SignalKind, signal};
             Self {
+                interrupt: signal(SignalKind::interrupt()).ok(),
                 terminate: signal(SignalKind::terminate()).ok(),
             }
         }
@@ -41,9 +44,9 @@ impl Listener {
     /// Waits for the first of the two signals.
     pub async fn wait(&mut self) -> Signal {
         #[cfg(unix)]
-        if let Some(terminate) = &mut self.terminate {
+        if let (Some(interrupt), Some(terminate)) = (&mut self.interrupt, &mut self.terminate) {
             return tokio::select! {
-                _ = tokio::signal::ctrl_c() => Signal::Interrupt,
+                _ = interrupt.recv() => Signal::Interrupt,
                 _ = terminate.recv() => Signal::Terminate,
             };
         }

@@ -5,7 +5,9 @@
 //! front-ends (`cli`, `suite`, `demo`) build plans; `engine` runs them.
 
 pub mod access;
+mod atomic_file;
 pub mod cli;
+mod delivery;
 #[cfg(feature = "sandbox")]
 pub(crate) mod demo;
 pub mod duration;
@@ -13,8 +15,11 @@ pub(crate) mod engine;
 pub mod environment;
 pub mod error;
 mod escape;
+mod followup;
 pub(crate) mod interrupt;
+mod metrics;
 pub(crate) mod notify;
+mod ping;
 pub(crate) mod plan;
 pub(crate) mod probe;
 pub mod process;
@@ -22,6 +27,7 @@ pub mod redact;
 pub(crate) mod report;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
+mod state;
 pub mod tls;
 
 pub use cli::run;

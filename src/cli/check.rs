@@ -11,7 +11,7 @@ use super::args::{CheckArgs, InspectArgs};
 use crate::engine::{Outputs, Shape};
 use crate::environment::{API_KEY, Environment, MTLS_CERT, MTLS_KEY, SERVICE_CA_CERT};
 use crate::error::{Error, Problem};
-use crate::notify::Notifier;
+use crate::followup::Followup;
 use crate::plan::Plan;
 use crate::plan::check::{Check, RetryPolicy};
 use crate::plan::consumer::{self, Description, Named};
@@ -35,7 +35,7 @@ pub fn outputs(args: &CheckArgs, color: bool) -> Outputs {
 }
 
 /// Validates flags and environment together into the plan of one check and its notifier; every problem at once.
-pub fn prepare(args: &CheckArgs, env: &Environment) -> Result<(Plan, Option<Notifier>), Error> {
+pub fn prepare(args: &CheckArgs, env: &Environment) -> Result<(Plan, Followup), Error> {
     let mut problems = Vec::new();
     let url = collect(&mut problems, url(args.url.as_deref(), env));
     let api_key = collect(
@@ -108,10 +108,9 @@ pub fn prepare(args: &CheckArgs, env: &Environment) -> Result<(Plan, Option<Noti
         max_body: args.max_body,
         ..Check::get(name, url, expectations, retry)
     };
-    let notifier =
-        Notifier::load(&super::notify::request(&args.notify), env, &host).map_err(Error::Config)?;
+    let followup = super::notify::followup(&args.notify, env, &host)?;
     let plan = Plan::one(check, built.consumer, redactor, args.cert_warn_days);
-    Ok((plan, notifier))
+    Ok((plan, followup))
 }
 
 /// Checks the limits and the output path, so a result that cannot be written is known before sending.

@@ -8,7 +8,7 @@ use super::suite::SuiteArgs;
 use crate::engine::{self, Outputs, Shape};
 use crate::environment::Environment;
 use crate::error::{Error, ExitCode};
-use crate::notify::Notifier;
+use crate::followup::Followup;
 use crate::plan::Plan;
 use crate::report::Format;
 
@@ -79,8 +79,8 @@ pub fn suite(
         verbose: false,
     };
     let prepared = planned.and_then(|plan| {
-        let notifier = notifier(&plan, args, env)?;
-        Ok((plan, notifier))
+        let followup = followup(&plan, args, env)?;
+        Ok((plan, followup))
     });
     if args.list {
         let (plan, _) = prepared.map_err(|error| list_error(error, args, stdout))?;
@@ -90,15 +90,15 @@ pub fn suite(
     engine::run(prepared, &outputs, stdout, stderr)
 }
 
-/// The notifier of a suite, named after its first check's host unless `--name` says otherwise.
-fn notifier(plan: &Plan, args: &SuiteArgs, env: &Environment) -> Result<Option<Notifier>, Error> {
+/// What follows a suite, named after its first check's host unless `--name` says otherwise.
+fn followup(plan: &Plan, args: &SuiteArgs, env: &Environment) -> Result<Followup, Error> {
     let host = plan
         .checks
         .first()
         .and_then(|p| p.check.request.url.host_str())
         .unwrap_or("the API")
         .to_string();
-    Notifier::load(&super::notify::request(&args.notify), env, &host).map_err(Error::Config)
+    super::notify::followup(&args.notify, env, &host)
 }
 
 /// A `--list` of a file that cannot be planned still answers in JSON when asked.

@@ -12,8 +12,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use futures_util::StreamExt as _;
 
+use crate::delivery::Delivery;
 use crate::error::{Error, ExitCode};
-use crate::notify::Notifier;
+use crate::followup::{Followup, Verdict};
 use crate::plan::Plan;
 use crate::plan::check::Check;
 use crate::probe::{self, Attempt, Caller, CheckResult};
@@ -61,23 +62,49 @@ pub struct Outcome {
 /// Runs a prepared plan and reports it; a preparation that failed is reported as the configuration error it
 /// is — exit 2, nothing sent — in JSON and JUnit too.
 pub fn run(
-    prepared: Result<(Plan, Option<Notifier>), Error>,
+    prepared: Result<(Plan, Followup), Error>,
     outputs: &Outputs,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<ExitCode, Error> {
     let opened =
         prepared.and_then(|p| Ok((p, crate::report::junit::open(outputs.junit.as_ref())?)));
-    let ((plan, notifier), junit) = match opened {
+    let ((plan, followup), junit) = match opened {
         Ok(opened) => opened,
         Err(error) => return Err(report_invalid(error, outputs, stdout)),
     };
     let text = TextReport::new(outputs.color, outputs.quiet).verbose(outputs.verbose);
     let runtime = crate::process::runtime()?;
-    let outcome = execute(&plan, outputs.shape, &text, &runtime, stderr);
+    // One listener from first to last, so a signal between two steps is never lost.
+    let mut listener = {
+        let _inside = runtime.enter();
+        crate::interrupt::Listener::new()
+    };
+    let delivery = followup.sends().then(Delivery::new).and_then(|made| {
+        made.map_err(|why| {
+            warn(
+                stderr,
+                &format!("nothing will be sent after the run ({why})"),
+            )
+        })
+        .ok()
+    });
+    if let Some(delivery) = &delivery {
+        let started = runtime.block_on(async {
+            tokio::select! {
+                warning = followup.start(delivery) => Ok(warning),
+                signal = listener.wait() => Err(signal),
+            }
+        });
+        match started {
+            Ok(warning) => warning.iter().for_each(|w| warn(stderr, w)),
+            Err(signal) => return Ok(stopped(stderr, signal, "before the checks")),
+        }
+    }
+    let outcome = execute(&plan, outputs.shape, &text, &runtime, &mut listener, stderr);
     // From here on requests were sent: a report that fails to write is a warning, never the verdict.
     // The JSON is for stdout or a webhook: a run that wants neither does not pay for it.
-    let wanted = outputs.format == Format::Json || notifier.is_some();
+    let wanted = outputs.format == Format::Json || followup.notifier.is_some();
     let result_json = match outputs.shape {
         _ if !wanted => String::new(),
         Shape::Check => json::line(&json::check(&outcome.results[0])),
@@ -91,19 +118,64 @@ pub fn run(
         let written = writeln!(stdout, "{result_json}");
         warn_unwritten(stderr, "the JSON result", written);
     }
-    if let Some(notifier) = &notifier {
-        let sent = notifier.notify(&outcome.results, outcome.code, &result_json, &plan.redactor);
-        for warning in runtime.block_on(sent) {
-            let _ = writeln!(stderr, "heartbeat: warning: {warning}; the verdict stands");
-        }
-    }
+    // JUnit first: it is local, and CI's test tab must have it even when a receiver hangs.
     if let Some((path, file)) = junit {
         let written =
             crate::report::junit::write(&outcome.results, file).map_err(std::io::Error::other);
         let what = format!("the JUnit report {}", path.display());
         warn_unwritten(stderr, &what, written);
     }
+    // A run a signal stopped has no verdict: nobody is told it is unhealthy, and no state remembers it.
+    if matches!(outcome.code, ExitCode::Interrupted | ExitCode::Terminated) {
+        return Ok(outcome.code);
+    }
+    let now = SystemTime::now();
+    let verdict = Verdict {
+        results: &outcome.results,
+        code: outcome.code,
+        elapsed: outcome.elapsed,
+        certificates: certificates(&plan),
+        result_json: &result_json,
+        redactor: &plan.redactor,
+    };
+    if let Some(warning) = followup.write_metrics(&verdict, now) {
+        warn(stderr, &warning);
+    }
+    let finished = runtime.block_on(async {
+        tokio::select! {
+            warnings = followup.finish(delivery.as_ref(), &verdict, now) => Ok(warnings),
+            signal = listener.wait() => Err(signal),
+        }
+    });
+    match finished {
+        Ok(warnings) => warnings.iter().for_each(|w| warn(stderr, w)),
+        Err(signal) => return Ok(stopped(stderr, signal, "while notifying")),
+    }
     Ok(outcome.code)
+}
+
+/// Each consumer's name and its client certificate's last valid second, for the metrics.
+fn certificates(plan: &Plan) -> Vec<(String, i64)> {
+    plan.consumers
+        .iter()
+        .filter_map(|c| {
+            let identity = c.identity.as_ref()?;
+            Some((c.name.clone().unwrap_or_default(), identity.facts.not_after))
+        })
+        .collect()
+}
+
+/// Says a signal stopped the run outside the checks, and gives its exit code.
+fn stopped(stderr: &mut dyn Write, signal: crate::interrupt::Signal, when: &str) -> ExitCode {
+    let _ = writeln!(stderr, "heartbeat: stopped by {} {when}", signal.name());
+    match signal {
+        crate::interrupt::Signal::Interrupt => ExitCode::Interrupted,
+        crate::interrupt::Signal::Terminate => ExitCode::Terminated,
+    }
+}
+
+fn warn(stderr: &mut dyn Write, warning: &str) {
+    let _ = writeln!(stderr, "heartbeat: warning: {warning}; the verdict stands");
 }
 
 /// Runs every check of the plan, writing progress and the verdict as text to `out`.
@@ -112,6 +184,7 @@ pub fn execute(
     shape: Shape,
     text: &TextReport,
     runtime: &tokio::runtime::Runtime,
+    listener: &mut crate::interrupt::Listener,
     out: &mut dyn Write,
 ) -> Outcome {
     let started = Instant::now();
@@ -133,7 +206,6 @@ pub fn execute(
         finished.borrow_mut().push(result.clone());
     };
     let results = runtime.block_on(async {
-        let mut listener = crate::interrupt::Listener::new();
         tokio::select! {
             results = checks(plan, &progress, &on_attempt, &on_done) => results,
             signal = listener.wait() => {

@@ -6,6 +6,8 @@ pub mod assert;
 pub mod capture;
 pub mod classify;
 pub mod failure;
+#[cfg(test)]
+pub(crate) mod sample;
 pub mod status;
 pub mod transport;
 

@@ -1,0 +1,312 @@
+//! The Slack message, in the team's own shape (a header, a context line, a "Logs" button to the run) plus
+//! what only heartbeat knows: which checks went down, are still down or recovered, who refused, the request
+//! ids. Text from outside (server answers, names, URLs) is escaped, so it can neither mention nor link; every
+//! block stays within Slack's limits, and what did not fit is counted.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::notifier::Story;
+use crate::error::ExitCode;
+use crate::probe::CheckResult;
+use crate::probe::failure::FailureClass;
+use crate::state::Change;
+
+/// Slack's limit on a section's text.
+const SECTION_MAX: usize = 3000;
+/// Slack's limit on a header's text.
+const HEADER_MAX: usize = 150;
+/// The longest line about one check; a longer one is cut.
+const LINE_MAX: usize = 600;
+/// Sections of check lines at most (Slack allows 50 blocks in all).
+const MAX_SECTIONS: usize = 8;
+
+/// Builds the message: `text` (what notifications show) and the blocks.
+pub fn message(story: &Story<'_>) -> Value {
+    let summary = summary(story);
+    let mark = if story.code == ExitCode::Healthy {
+        "✅"
+    } else {
+        "❌"
+    };
+    let header = cut(
+        &format!("{mark} heartbeat {}: {summary}", story.name),
+        HEADER_MAX,
+    );
+    let mut blocks = vec![json!({
+        "type": "header",
+        "text": {"type": "plain_text", "text": escape(&header)}
+    })];
+    blocks.push(json!({
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": escape(&context(story))}]
+    }));
+    for text in sections(&lines(story)) {
+        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": text}}));
+    }
+    match story.link {
+        Some(link) if link.starts_with("https://") || link.starts_with("http://") => {
+            blocks.push(json!({
+                "type": "actions",
+                "elements": [{
+                    "type": "button",
+                    "text": {"type": "plain_text", "text": "Logs"},
+                    "url": cut(link, SECTION_MAX)
+                }]
+            }));
+        }
+        Some(where_) => blocks.push(json!({
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": escape(&cut(where_, SECTION_MAX))}]
+        })),
+        None => {}
+    }
+    let text = format!(
+        "heartbeat {}: {summary} (exit {})",
+        story.name,
+        story.code.code()
+    );
+    json!({"text": escape(&cut(&text, SECTION_MAX)), "blocks": blocks})
+}
+
+/// The verdict in a few words.
+fn summary(story: &Story<'_>) -> String {
+    let failed = story
+        .results
+        .iter()
+        .filter(|r| r.failure().is_some())
+        .count();
+    let recovered = story
+        .news
+        .iter()
+        .any(|(_, c)| matches!(c, Change::Recovered { .. }));
+    match story.code {
+        ExitCode::Healthy if recovered => "recovered".to_string(),
+        ExitCode::Healthy => "healthy".to_string(),
+        ExitCode::DoorOpen => "a door that must stay locked is OPEN".to_string(),
+        _ if story.results.len() == 1 => "unhealthy".to_string(),
+        _ => format!("{failed} of {} checks failed", story.results.len()),
+    }
+}
+
+/// The context line: the exit code and the counts of each kind of news.
+fn context(story: &Story<'_>) -> String {
+    let count = |f: fn(&Change) -> bool| story.news.iter().filter(|(_, c)| f(c)).count();
+    let down = count(|c| matches!(c, Change::Down { .. }));
+    let still = count(|c| matches!(c, Change::StillDown { .. }));
+    let recovered = count(|c| matches!(c, Change::Recovered { .. }));
+    let mut parts = vec![format!("Exit {}", story.code.code())];
+    let went = if story.remembered {
+        "went down"
+    } else {
+        "failing"
+    };
+    for (n, what) in [
+        (down, went),
+        (still, "still down"),
+        (recovered, "recovered"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} {what}"));
+        }
+    }
+    parts.join(" · ")
+}
+
+/// One escaped line per check in the news, news order.
+fn lines(story: &Story<'_>) -> Vec<String> {
+    story
+        .news
+        .iter()
+        .map(|(name, change)| {
+            let result = story.results.iter().find(|r| crate::state::key(r) == *name);
+            let line = match change {
+                Change::Down { failures } if story.remembered && *failures > 1 => {
+                    format!("DOWN ({failures} runs in a row) {}", failing(name, result))
+                }
+                Change::Down { .. } => format!("DOWN {}", failing(name, result)),
+                Change::StillDown { down_for } => {
+                    format!(
+                        "STILL DOWN for {} {}",
+                        human(*down_for),
+                        failing(name, result)
+                    )
+                }
+                Change::Recovered { down_for } => {
+                    format!("RECOVERED {name}, after {} down", human(*down_for))
+                }
+            };
+            escape(&cut(&format!("• {line}"), LINE_MAX))
+        })
+        .collect()
+}
+
+/// A failing check: name, status, who refused, the reason and the request ids.
+fn failing(name: &str, result: Option<&CheckResult>) -> String {
+    let Some(result) = result else {
+        return name.to_string();
+    };
+    let last = result.attempts.last();
+    let status = last
+        .and_then(|a| a.status)
+        .map_or("no answer".to_string(), |s| s.to_string());
+    let failure = result.failure();
+    let who = failure.and_then(|f| refused_by(f.class));
+    let reason = failure.map_or("", |f| f.message.as_str());
+    let ids = last.map(crate::report::ids).unwrap_or_default();
+    let who = who.map(|w| format!(" [{w}]")).unwrap_or_default();
+    format!("{name}: {status}{who}: {reason} ({ids})")
+}
+
+/// Who stopped the request, when the class knows.
+fn refused_by(class: FailureClass) -> Option<&'static str> {
+    match class {
+        FailureClass::GatewayForbidden => Some("refused by the gateway"),
+        FailureClass::ConsumerForbidden => Some("refused by the application"),
+        FailureClass::ClientCertRejected
+        | FailureClass::ServerCertInvalid
+        | FailureClass::TlsHandshake => Some("TLS"),
+        _ => None,
+    }
+}
+
+/// Packs lines into sections of at most `SECTION_MAX` characters and `MAX_SECTIONS` sections; the last line
+/// says how many checks were left out.
+fn sections(lines: &[String]) -> Vec<String> {
+    let mut sections: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for (index, line) in lines.iter().enumerate() {
+        let fits = current.chars().count() + 1 + line.chars().count() <= SECTION_MAX;
+        if !current.is_empty() && !fits {
+            sections.push(std::mem::take(&mut current));
+        }
+        if sections.len() == MAX_SECTIONS {
+            let left = lines.len() - index;
+            let last = sections.last_mut().expect("MAX_SECTIONS > 0");
+            let note = format!("\n… and {left} more not shown");
+            while last.chars().count() + note.chars().count() > SECTION_MAX {
+                let cut_at = last.rfind('\n').unwrap_or(0);
+                last.truncate(cut_at);
+            }
+            last.push_str(&note);
+            return sections;
+        }
+        if !current.is_empty() {
+            current.push('\n');
+        }
+        current.push_str(line);
+    }
+    if !current.is_empty() {
+        sections.push(current);
+    }
+    sections
+}
+
+/// Escapes the three characters Slack reads as markup (`<!channel>`, `<url|label>`, entities).
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Cuts text so that, escaped, it is at most `max` characters, ending in "…" when cut.
+fn cut(text: &str, max: usize) -> String {
+    let width = |c: char| match c {
+        '&' => 5,
+        '<' | '>' => 4,
+        _ => 1,
+    };
+    if text.chars().map(width).sum::<usize>() <= max {
+        return text.to_string();
+    }
+    let mut used = 1; // the ellipsis
+    let mut out = String::new();
+    for c in text.chars() {
+        if used + width(c) > max {
+            break;
+        }
+        used += width(c);
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
+/// A duration in the largest whole units: "2h 5m", "45m", "30s".
+fn human(duration: Duration) -> String {
+    let seconds = duration.as_secs();
+    let (days, hours, minutes) = (seconds / 86_400, seconds / 3600 % 24, seconds / 60 % 60);
+    match (days, hours, minutes) {
+        (0, 0, 0) => format!("{seconds}s"),
+        (0, 0, m) => format!("{m}m"),
+        (0, h, m) => format!("{h}h {m}m"),
+        (d, h, _) => format!("{d}d {h}h"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_disarms_mentions_links_and_entities() {
+        assert_eq!(
+            escape("<!channel> <https://evil.example|Click here> &amp;"),
+            "&lt;!channel&gt; &lt;https://evil.example|Click here&gt; &amp;amp;"
+        );
+        assert_eq!(escape("plain text"), "plain text");
+    }
+
+    #[test]
+    fn a_cut_counts_escaped_width_and_never_splits_an_entity() {
+        assert_eq!(cut("abc", 3), "abc");
+        assert_eq!(cut("abcd", 3), "ab…");
+        // "<" is four characters escaped: "a<" is five, so the cut keeps "a" and the ellipsis.
+        assert_eq!(cut("a<b", 5), "a…");
+        assert_eq!(escape(&cut("a<bc", 6)), "a&lt;…");
+        assert_eq!(cut("a<b", 6), "a<b");
+        assert!(escape(&cut(&"&".repeat(1000), 100)).chars().count() <= 100);
+    }
+
+    #[test]
+    fn sections_stay_within_the_limit_and_count_what_is_left_out() {
+        let lines: Vec<String> = (0..200)
+            .map(|i| format!("{i:03}{}", "x".repeat(LINE_MAX - 3)))
+            .collect();
+        let packed = sections(&lines);
+        assert_eq!(packed.len(), MAX_SECTIONS);
+        assert!(packed.iter().all(|s| s.chars().count() <= SECTION_MAX));
+        let shown: usize = packed
+            .iter()
+            .map(|s| s.matches('x').count() / (LINE_MAX - 3))
+            .sum();
+        let last = packed.last().unwrap();
+        let left: usize = last
+            .rsplit("… and ")
+            .next()
+            .and_then(|s| s.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap();
+        assert_eq!(shown + left, 200);
+        // A short list is one section, every line in it.
+        let few = sections(&["a".to_string(), "b".to_string()]);
+        assert_eq!(few, ["a\nb"]);
+        assert!(sections(&[]).is_empty());
+    }
+
+    #[test]
+    fn durations_read_in_their_largest_units() {
+        assert_eq!(human(Duration::from_secs(30)), "30s");
+        assert_eq!(human(Duration::from_secs(45 * 60)), "45m");
+        assert_eq!(human(Duration::from_secs(2 * 3600 + 5 * 60)), "2h 5m");
+        assert_eq!(human(Duration::from_secs(86_400 + 3600)), "1d 1h");
+    }
+}
