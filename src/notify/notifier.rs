@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use super::slack::Story;
 use super::target::{self, Target};
 use crate::delivery::{Delivery, Message};
 use crate::environment::Environment;
@@ -45,16 +46,6 @@ pub struct Report<'a> {
     pub remembered: bool,
     pub result_json: &'a str,
     pub redactor: &'a Redactor,
-}
-
-/// What a message tells: the run's report, under the run's name, with a link to it.
-pub struct Story<'a> {
-    pub name: &'a str,
-    pub link: Option<&'a str>,
-    pub results: &'a [CheckResult],
-    pub code: ExitCode,
-    pub news: &'a News,
-    pub remembered: bool,
 }
 
 /// Where and when to notify, validated before anything is sent.

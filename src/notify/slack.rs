@@ -7,11 +7,20 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::notifier::Story;
 use crate::error::ExitCode;
 use crate::probe::CheckResult;
 use crate::probe::failure::FailureClass;
-use crate::state::Change;
+use crate::state::{Change, News};
+
+/// What a message tells: the run's report, under the run's name, with a link to it.
+pub struct Story<'a> {
+    pub name: &'a str,
+    pub link: Option<&'a str>,
+    pub results: &'a [CheckResult],
+    pub code: ExitCode,
+    pub news: &'a News,
+    pub remembered: bool,
+}
 
 /// Slack's limit on a section's text.
 const SECTION_MAX: usize = 3000;

@@ -15,6 +15,7 @@ mod notify;
 mod properties;
 mod reports;
 mod sandbox;
+mod schedule;
 mod secrets;
 mod smoke;
 mod suite;

@@ -1,54 +1,26 @@
 //! Notifications: a failing check posts exactly one Slack message (or the JSON result to a webhook), a healthy
 //! one posts none unless asked, a dead receiver changes no exit code, and no secret is ever in what is posted.
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::sync::{Arc, Mutex};
 
+use crate::common::receiver;
 use crate::common::*;
 
-/// A webhook receiver on 127.0.0.1 (plain HTTP, as only loopback may be): records each body, answers 200.
+/// A webhook on the common stand-in, its path holding a sentinel: records each body, answers 200.
 struct Receiver {
     url: String,
-    posts: Arc<Mutex<Vec<String>>>,
+    inner: receiver::Receiver,
 }
 
 impl Receiver {
     fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!(
-            "http://127.0.0.1:{}/hooks/SENTINEL-webhook-path",
-            listener.local_addr().unwrap().port()
-        );
-        let posts = Arc::new(Mutex::new(Vec::new()));
-        let seen = Arc::clone(&posts);
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut length = 0;
-                let mut line = String::new();
-                while reader.read_line(&mut line).unwrap_or(0) > 2 {
-                    if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                        length = value.trim().parse().unwrap_or(0);
-                    }
-                    line.clear();
-                }
-                let mut body = vec![0; length];
-                let _ = reader.read_exact(&mut body);
-                seen.lock()
-                    .unwrap()
-                    .push(String::from_utf8_lossy(&body).into_owned());
-                let mut stream = stream;
-                let _ = stream.write_all(
-                    b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
-                );
-            }
-        });
-        Self { url, posts }
+        let inner = receiver::Receiver::start(receiver::slack_ok());
+        let url = inner.url("/hooks/SENTINEL-webhook-path");
+        Self { url, inner }
     }
 
     fn posts(&self) -> Vec<String> {
-        self.posts.lock().unwrap().clone()
+        self.inner.requests().into_iter().map(|r| r.body).collect()
     }
 }
 

@@ -2,6 +2,7 @@
 //! check that no secret ever reaches stdout, stderr, the JSON result or the JUnit file.
 
 pub mod hostile;
+pub mod receiver;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
