@@ -27,6 +27,9 @@ if [ ! -x "$venv/bin/check-jsonschema" ] || [ ! -x "$venv/bin/yamllint" ] || [ !
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check pyyaml pytest check-jsonschema yamllint kubernetes-validate
 fi
+# The metrics tests parse with the Prometheus project's own Python parser.
+"$venv/bin/python" -c 'import prometheus_client' 2>/dev/null ||
+  "$venv/bin/pip" install --quiet --disable-pip-version-check prometheus-client
 export PATH="$PWD/$venv/bin:$PATH"
 
 # The Action's linters need Node >= 18 (they `require("node:…")`); a distribution's apt may give Node 12
