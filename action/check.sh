@@ -19,6 +19,14 @@ results=${HB_RESULTS_DIR:-heartbeat-results}
 mkdir -p "$results"
 args=(--format json --junit "$results/heartbeat.xml")
 [ -z "${HB_NOTIFY:-}" ] || args+=(--notify "$HB_NOTIFY")
+[ -z "${HB_NAME:-}" ] || args+=(--name "$HB_NAME")
+if [ -n "${HB_STATE:-}" ]; then
+  # The first run has no cache to restore: the state's directory is made here.
+  mkdir -p "$(dirname "$HB_STATE")"
+  args+=(--state "$HB_STATE" --alert-after "${HB_ALERT_AFTER:-1}")
+  [ -z "${HB_REMIND_EVERY:-}" ] || args+=(--remind-every "$HB_REMIND_EVERY")
+fi
+[ -z "${HB_METRICS:-}" ] || args+=(--metrics "$HB_METRICS")
 if [ -n "${HB_SUITE:-}" ]; then
   "$binary" suite "$HB_SUITE" "${args[@]}" >"$results/heartbeat.json"
 else

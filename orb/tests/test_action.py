@@ -5,6 +5,7 @@ files — against a release served on 127.0.0.1 and `heartbeat sandbox`."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -68,7 +69,19 @@ def test_third_party_actions_in_every_workflow_are_pinned_by_sha():
         for ref in [step["uses"] for job in jobs for step in job.get("steps", []) if "uses" in step]:
             if ref == "./" or ref.startswith("ministryofjustice/heartbeat@"):
                 continue  # ours: by the major tag that each verified release moves, or a SHA
-            assert re.fullmatch(r"[\w-]+/[\w-]+@[0-9a-f]{40}", ref), f"{workflow.name}: {ref} is not pinned by commit SHA"
+            assert re.fullmatch(r"[\w-]+/[\w-]+(/[\w./-]+)?@[0-9a-f]{40}", ref), f"{workflow.name}: {ref} is not pinned by commit SHA"
+
+
+def test_every_input_the_examples_give_the_action_is_one_it_declares():
+    declared = set(yaml.safe_load((ROOT / "action.yml").read_text())["inputs"])
+    used = 0
+    for workflow in workflows():
+        jobs = yaml.safe_load(workflow.read_text())["jobs"].values()
+        for step in [step for job in jobs for step in job.get("steps", [])]:
+            if step.get("uses", "").startswith("ministryofjustice/heartbeat@") or step.get("uses") == "./":
+                assert set(step.get("with", {})) <= declared, f"{workflow.name}: {set(step['with']) - declared}"
+                used += 1
+    assert used >= 3
 
 
 def test_the_self_test_runs_the_action_from_its_own_checkout_with_pinned_actions():
@@ -179,6 +192,28 @@ def test_a_suite_runs_with_a_table_in_the_summary(tmp_path, release, sandbox):
     assert "| name | limited | passed | 200 |" in run.summary and "| search | limited | failed | 403 |" in run.summary
     (annotation,) = run.annotations()
     assert "search [limited]" in annotation
+
+
+def test_state_is_kept_between_scheduled_runs_in_a_directory_the_first_run_makes(tmp_path, release, sandbox):
+    server, _ = release
+    state = tmp_path / "cache" / "heartbeat-state" / "dev.json"
+    env = {**sandbox, "SERVICE_URL": sandbox["SERVICE_BASE_URL"] + "/fault/error"}
+    inputs = {"release-url": server.url, "attempts": "1", "state": str(state), "alert-after": "3", "remind-every": "1h",
+              "name": "dev", "metrics": str(tmp_path / "heartbeat.prom")}
+    for run_number in (1, 2):
+        workdir = tmp_path / f"run{run_number}"
+        workdir.mkdir()
+        run = ActionRun(workdir, inputs, env)
+        assert run.outputs["exit-code"] == "1", run.results
+    record = json.loads(state.read_text())
+    (entry,) = record["checks"].values()
+    assert entry["failures"] == 2 and "alerted_at" not in entry
+    assert "heartbeat_check_up" in (tmp_path / "heartbeat.prom").read_text()
+    # Without the input there is no state: the flag is not passed.
+    workdir = tmp_path / "run3"
+    workdir.mkdir()
+    run = ActionRun(workdir, {"release-url": server.url, "attempts": "1", "alert-after": "3"}, env)
+    assert run.outputs["exit-code"] == "1", run.results
 
 
 def test_an_unsupported_runner_is_named(tmp_path, release, sandbox):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.server
 import re
+import json
 import os
 import shutil
 import subprocess
@@ -60,15 +61,20 @@ def test_review_checks_the_examples_major_version_on_release_tags(monkeypatch):
     assert orbtool.review(SRC) == []
 
 
+def check_step(orb: dict) -> dict:
+    """The check command's step that runs heartbeat."""
+    return next(s["run"] for s in orb["commands"]["check"]["steps"] if "run" in s and s["run"]["name"] == "Check the API with heartbeat")
+
+
 def test_pack_inlines_scripts_and_escapes_their_double_angles(tmp_path):
     orb = orbtool.pack(SRC)
-    run = orb["commands"]["check"]["steps"][1]["run"]
+    run = check_step(orb)
     assert run["command"] == (SRC / "scripts" / "check.sh").read_text()
     assert set(orb) >= {"version", "description", "display", "commands", "jobs", "executors", "examples"}
     src = tmp_path / "src"
     shutil.copytree(SRC, src)
     (src / "scripts" / "check.sh").write_text("cat <<EOF\nhi\nEOF\n")
-    assert orbtool.pack(src)["commands"]["check"]["steps"][1]["run"]["command"] == "cat \\<<EOF\nhi\nEOF\n"
+    assert check_step(orbtool.pack(src))["command"] == "cat \\<<EOF\nhi\nEOF\n"
 
 
 def test_include_must_be_the_whole_value(tmp_path):
@@ -203,12 +209,13 @@ def sandbox(tmp_path, binary):
     proc.wait(timeout=10)
 
 
-def runner(tmp_path, orb, context, name="job", shell=None, image_has_bash=True):
+def runner(tmp_path, orb, context, name="job", shell=None, image_has_bash=True, build_num=1):
     workdir = tmp_path / name
     workdir.mkdir()
     # Each job is its own machine: the install's record of the binary lives in its workdir.
     base = {"PATH": os.environ["PATH"], "HOME": str(workdir), "HB_STATE_FILE": str(workdir / "heartbeat-bin")}
-    return orbtool.Runner(orb, workdir, {**base, **context}, tmp_path / "circleci-cache", shell=shell, image_has_bash=image_has_bash)
+    return orbtool.Runner(orb, workdir, {**base, **context}, tmp_path / "circleci-cache", shell=shell, image_has_bash=image_has_bash,
+                          build_num=build_num)
 
 
 def step(run, name):
@@ -432,3 +439,28 @@ def test_a_suite_runs_from_the_check_command_with_its_junit(tmp_path, release, s
     (junit,) = run.test_results
     assert junit.read_text().count("<testcase ") == 3 and "<failure" not in junit.read_text()
     assert junit.parent.name == "smoke"
+
+
+def test_state_travels_between_scheduled_builds_through_the_cache(tmp_path, release, sandbox, version):
+    """Three builds on fresh machines: each restores the newest state by the key's prefix and saves its own."""
+    server, release_dir = release
+    orb = packed_orb(tmp_path, version, (release_dir / "SHA256SUMS").read_text())
+    state_dir = tmp_path / "state"
+    context = {**sandbox, "SERVICE_URL": sandbox["SERVICE_BASE_URL"] + "/fault/error"}
+    params = {"release_url": server.url, "install_dir": str(tmp_path / "bin"), "results_dir": str(tmp_path / "r"), "attempts": 1,
+              "name": "dev", "state": True, "state_dir": str(state_dir), "alert_after": 3, "remind_every": "1h"}
+    for build in (1, 2, 3):
+        shutil.rmtree(state_dir, ignore_errors=True)  # a fresh machine
+        run = runner(tmp_path, orb, context, name=f"build{build}", build_num=build)
+        assert not run.run_command("check", params)
+        (saved,) = [r for r in run.results if r.kind == "save_cache" and r.name.startswith("heartbeat-state")]
+        assert saved.output == f"saved heartbeat-state-v1-dev-{build}"
+        assert (state_dir / "dev.json").exists(), [(r.kind, r.name, r.code, r.output[-400:]) for r in run.results]
+        entry = json.loads((state_dir / "dev.json").read_text())["checks"]
+        assert [e["failures"] for e in entry.values()] == [build], run.results
+    # Without state, no cache step runs and no state is written.
+    shutil.rmtree(state_dir)
+    run = runner(tmp_path, orb, context, name="stateless", build_num=4)
+    assert not run.run_command("check", {**params, "state": False})
+    assert not state_dir.exists()
+    assert all(result.kind not in ("restore_cache", "save_cache") or "heartbeat-state" not in result.name for result in run.results)

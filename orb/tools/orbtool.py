@@ -177,6 +177,8 @@ class Runner:
     # The job's `shell:`, if it sets one; otherwise the image decides, as on CircleCI: bash when it has bash.
     shell: str | None = None
     image_has_bash: bool = True
+    # CircleCI's {{ .BuildNum }}: each run of a job has its own.
+    build_num: int = 1
     results: list = field(default_factory=list)
     test_results: list = field(default_factory=list)
     artifacts: list = field(default_factory=list)
@@ -240,7 +242,8 @@ class Runner:
         script = self.workdir / "step.sh"
         script.write_text(body["command"].replace("\\<<", "<<"))
         env = dict(self.context)
-        env.update({k: str(v) for k, v in (body.get("environment") or {}).items()})
+        # CircleCI renders a boolean parameter as true or false, as YAML spells it.
+        env.update({k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in (body.get("environment") or {}).items()})
         env.update({"BASH_ENV": str(self.bash_env), "CIRCLECI": "true", "CI": "true"})
         shell = body.get("shell", self.default_shell()).split()
         proc = subprocess.run([*shell, str(script)], cwd=self.workdir, env=env, capture_output=True, text=True)
@@ -253,11 +256,15 @@ class Runner:
 
         key = re.sub(r'{{\s*checksum\s+"([^"]+)"\s*}}', checksum, template)
         key = re.sub(r"{{\s*arch\s*}}", f"{platform.system().lower()}-{platform.machine()}", key)
+        key = re.sub(r"{{\s*\.BuildNum\s*}}", str(self.build_num), key)
         return key
 
     def _restore_cache(self, body: dict) -> None:
         for template in body.get("keys") or [body["key"]]:
-            stored = self.cache_dir / self._cache_key(template)
+            # A key matches by prefix; of several, CircleCI restores the most recently saved.
+            key = self._cache_key(template)
+            found = sorted((p for p in self.cache_dir.glob("*") if p.name.startswith(key)), key=lambda p: p.stat().st_mtime_ns)
+            stored = found[-1] if found else self.cache_dir / key
             if stored.is_dir():
                 for path in stored.iterdir():
                     target = Path("/" + path.name.replace("__", "/"))

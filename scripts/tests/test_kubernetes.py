@@ -5,6 +5,7 @@ the team's namespaces enforce) checked field by field on the built CronJob."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -72,7 +73,8 @@ def test_no_overlay_applies_a_secret(overlay):
 def test_the_secret_template_is_valid_and_holds_the_context():
     assert validate(DEPLOY / "secret.example.yaml").returncode == 0
     secret = yaml.safe_load((DEPLOY / "secret.example.yaml").read_text())
-    assert set(secret["stringData"]) == {"SERVICE_URL", "API_KEY", "MTLS_CERT", "MTLS_KEY", "SLACK_WEBHOOK_URL"}
+    assert set(secret["stringData"]) == {"SERVICE_URL", "API_KEY", "MTLS_CERT", "MTLS_KEY", "SLACK_BOT_TOKEN", "SLACK_CHANNEL",
+                                         "HEARTBEAT_PING_URL"}
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -112,9 +114,9 @@ def test_the_dev_overlay_runs_its_suite_from_a_mounted_config_map():
     (config_map,) = [doc for doc in docs if doc["kind"] == "ConfigMap"]
     assert config_map["data"]["suite.toml"] == (DEPLOY / "overlays" / "dev" / "suite.toml").read_text()
     pod = cronjob(docs)["spec"]["jobTemplate"]["spec"]["template"]["spec"]
-    assert pod["volumes"] == [{"name": "suite", "configMap": {"name": config_map["metadata"]["name"]}}]
+    assert pod["volumes"][1:] == [{"name": "suite", "configMap": {"name": config_map["metadata"]["name"]}}]
     (container,) = pod["containers"]
-    assert container["volumeMounts"] == [{"name": "suite", "mountPath": "/etc/heartbeat", "readOnly": True}]
+    assert container["volumeMounts"][1:] == [{"name": "suite", "mountPath": "/etc/heartbeat", "readOnly": True}]
     assert container["args"][:2] == ["suite", "/etc/heartbeat/suite.toml"]
 
 
@@ -149,3 +151,34 @@ def test_pin_image_writes_one_digest_that_every_overlay_then_runs(tmp_path):
     for bad in (("9.8.7", "sha256:" + "AB" * 32), ("9.8.7", "sha256:abc"), ("9.8", "sha256:" + "ab" * 32), ("9.8.7", "latest")):
         assert subprocess.run([str(pin), *bad, str(component)], capture_output=True).returncode == 2, bad
     assert component.read_text() == before
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_overlay_keeps_its_state_on_its_own_volume(overlay):
+    docs = kustomize(DEPLOY / "overlays" / overlay)
+    (claim,) = [doc for doc in docs if doc["kind"] == "PersistentVolumeClaim"]
+    pod = cronjob(docs)["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert pod["volumes"][0] == {"name": "state", "persistentVolumeClaim": {"claimName": claim["metadata"]["name"]}}
+    assert pod["securityContext"]["fsGroup"] == pod["securityContext"]["runAsGroup"]
+    (container,) = pod["containers"]
+    mount = container["volumeMounts"][0]
+    assert mount == {"name": "state", "mountPath": "/var/lib/heartbeat"}
+    args = container["args"]
+    assert Path(args[args.index("--state") + 1]).parent == Path(mount["mountPath"])
+    assert cronjob(docs)["spec"]["concurrencyPolicy"] == "Forbid"
+
+
+def test_the_built_arguments_run_as_written_and_keep_state(static_binary, sandbox_context, tmp_path):
+    """The prod CronJob's own arguments, with its volume's path pointed at a folder here, against the sandbox:
+    twice, so the second run reads the state the first wrote."""
+    (container,) = cronjob(kustomize(DEPLOY / "overlays" / "prod"))["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    args = [arg.replace("/var/lib/heartbeat", str(tmp_path)) for arg in container["args"]]
+    names = ["SERVICE_URL", "API_KEY", "MTLS_CERT", "MTLS_KEY", "SERVICE_CA_CERT"]
+    env = {"PATH": "/usr/bin:/bin", **{name: sandbox_context[name] for name in names}}
+    # No Slack here: the receiver is a loopback stand-in that accepts anything.
+    env |= {"SLACK_WEBHOOK_URL": "http://127.0.0.1:9/hook"}
+    for _ in range(2):
+        run = subprocess.run([str(static_binary), *args], capture_output=True, text=True, env=env, timeout=120)
+        assert run.returncode == 0, run.stderr
+    state = json.loads((tmp_path / "state.json").read_text())
+    assert [entry["failures"] for entry in state["checks"].values()] == [0]

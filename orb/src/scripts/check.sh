@@ -3,7 +3,8 @@
 # (env_var_name parameters) and are read here with indirection, so no value is ever in the config.
 # Parameters arrive as environment: HB_*_VAR name the variables; HB_EXPECT_JSON, HB_EXPECT_STATUS,
 # HB_ATTEMPTS, HB_RETRY_DELAY, HB_TIMEOUT, HB_RESULTS_DIR and HB_NAME carry the rest; with HB_SUITE set it
-# runs that suite file instead (the file names its own variables). With
+# runs that suite file instead (the file names its own variables). HB_KEEP_STATE=true keeps state between
+# runs in HB_STATE_PATH (HB_ALERT_AFTER, HB_REMIND_EVERY). With
 # HB_ACTION=record-failure (an on_fail step) it writes a JUnit failure when the check never wrote one, so the
 # Tests tab says why (an install that failed).
 set -eu
@@ -91,6 +92,14 @@ hb_main() {
     set -- --notify "$HB_NOTIFY"
   else
     set --
+  fi
+  if [ "${HB_KEEP_STATE:-false}" = true ]; then
+    # The first run has no cache to restore: the state's directory is made here.
+    mkdir -p "$(dirname "$HB_STATE_PATH")"
+    set -- "$@" --state "$HB_STATE_PATH" --alert-after "${HB_ALERT_AFTER:-1}"
+    if [ -n "${HB_REMIND_EVERY:-}" ]; then
+      set -- "$@" --remind-every "$HB_REMIND_EVERY"
+    fi
   fi
   if [ -n "${HB_SUITE:-}" ]; then
     binary=$(hb_binary)
