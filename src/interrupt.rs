@@ -16,6 +16,14 @@ impl Signal {
             Self::Terminate => "SIGTERM",
         }
     }
+
+    /// The exit code a run this signal stopped ends with: 128 + the signal's number, as shells report it.
+    pub fn exit_code(self) -> crate::error::ExitCode {
+        match self {
+            Self::Interrupt => crate::error::ExitCode::Interrupted,
+            Self::Terminate => crate::error::ExitCode::Terminated,
+        }
+    }
 }
 
 /// Listens for SIGINT and SIGTERM from the moment it is built, so neither kills the process first.

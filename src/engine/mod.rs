@@ -134,7 +134,7 @@ pub fn run(
         results: &outcome.results,
         code: outcome.code,
         elapsed: outcome.elapsed,
-        certificates: certificates(&plan),
+        certificates: plan.certificates(),
         result_json: &result_json,
         redactor: &plan.redactor,
     };
@@ -154,24 +154,10 @@ pub fn run(
     Ok(outcome.code)
 }
 
-/// Each consumer's name and its client certificate's last valid second, for the metrics.
-fn certificates(plan: &Plan) -> Vec<(String, i64)> {
-    plan.consumers
-        .iter()
-        .filter_map(|c| {
-            let identity = c.identity.as_ref()?;
-            Some((c.name.clone().unwrap_or_default(), identity.facts.not_after))
-        })
-        .collect()
-}
-
 /// Says a signal stopped the run outside the checks, and gives its exit code.
 fn stopped(stderr: &mut dyn Write, signal: crate::interrupt::Signal, when: &str) -> ExitCode {
     let _ = writeln!(stderr, "heartbeat: stopped by {} {when}", signal.name());
-    match signal {
-        crate::interrupt::Signal::Interrupt => ExitCode::Interrupted,
-        crate::interrupt::Signal::Terminate => ExitCode::Terminated,
-    }
+    signal.exit_code()
 }
 
 fn warn(stderr: &mut dyn Write, warning: &str) {

@@ -39,4 +39,15 @@ impl Plan {
             cert_warn_days,
         }
     }
+
+    /// Each consumer's name ("" for `heartbeat check`) and its client certificate's last valid second.
+    pub fn certificates(&self) -> Vec<(String, i64)> {
+        self.consumers
+            .iter()
+            .filter_map(|c| {
+                let identity = c.identity.as_ref()?;
+                Some((c.name.clone().unwrap_or_default(), identity.facts.not_after))
+            })
+            .collect()
+    }
 }

@@ -80,8 +80,7 @@ impl FailureClass {
             | Self::Timeout
             | Self::Proxy => ExitCode::NoAnswer,
             Self::DoorOpen => ExitCode::DoorOpen,
-            Self::Interrupted(crate::interrupt::Signal::Interrupt) => ExitCode::Interrupted,
-            Self::Interrupted(crate::interrupt::Signal::Terminate) => ExitCode::Terminated,
+            Self::Interrupted(signal) => signal.exit_code(),
             _ => ExitCode::Unhealthy,
         }
     }
