@@ -68,3 +68,45 @@ pub fn normalise(pattern: &str) -> String {
         format!("/{trimmed}")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::rules::{Decision, Rules};
+    use super::*;
+
+    #[test]
+    fn placeholders_match_one_segment_of_safe_characters_over_the_whole_path() {
+        assert_eq!(
+            normalise("/v1/persons/{hmppsId}/name"),
+            "/v1/persons/[a-zA-Z0-9_-]+/name"
+        );
+        assert_eq!(
+            normalise("^/v1/persons/.*/name$"),
+            "/v1/persons/[a-zA-Z0-9_-]+/name"
+        );
+        assert_eq!(normalise("v1/status"), "/v1/status");
+        assert_eq!(normalise("/.*"), "/.*");
+        let rules = Rules::default()
+            .with(
+                "c",
+                &["/v1/persons/{hmppsId}/name", "/v1/persons/.*/addresses"],
+            )
+            .unwrap();
+        let allowed = |path| rules.decide(Some("c"), None, path, false) == Decision::Allowed;
+        assert!(allowed("/v1/persons/A8451DY/name"));
+        assert!(allowed("/v1/persons/A-1_b/addresses"));
+        assert!(
+            !allowed("/v1/persons/A8451DY/name/extra"),
+            "the whole path must match"
+        );
+        assert!(
+            !allowed("/v1/persons/a/b/name"),
+            "a placeholder is one segment"
+        );
+        assert!(
+            !allowed("/v1/persons/A.1/name"),
+            "a dot is not a placeholder character"
+        );
+        assert!(!allowed("/x/v1/persons/A8451DY/name"));
+    }
+}

@@ -6,6 +6,8 @@ pub mod assert;
 pub mod capture;
 pub mod classify;
 pub mod failure;
+mod redirect;
+mod result;
 #[cfg(test)]
 pub(crate) mod sample;
 pub mod status;
@@ -13,81 +15,20 @@ pub mod transport;
 
 use std::time::{Duration, Instant};
 
-use reqwest::header::{HeaderName, LOCATION};
+use reqwest::header::HeaderName;
 use reqwest::{Client, Response, Url};
 
-use crate::error::ExitCode;
 use crate::plan::check::Check;
 use crate::plan::consumer::Consumer;
 use crate::redact::Redactor;
 use answer::{Answer, Head};
 use failure::{Failure, FailureClass};
+pub use result::{Attempt, CheckResult};
 
 /// How many same-origin redirects `--follow-redirects` follows before giving up.
 const MAX_REDIRECTS: usize = 10;
 /// The longest `Retry-After` honoured when no `--deadline` bounds the run.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
-
-/// One request and what came of it.
-#[derive(Debug, Clone)]
-pub struct Attempt {
-    pub number: u32,
-    pub request_id: String,
-    pub status: Option<u16>,
-    /// The API gateway's `x-amzn-RequestId`, when it answered.
-    pub gateway_request_id: Option<String>,
-    /// The response's status line and headers, cleaned, for `--verbose`.
-    pub head: Vec<String>,
-    pub latency: Duration,
-    pub failure: Option<Failure>,
-    /// The values this attempt's answer gave later checks (a passing answer only).
-    pub captured: Vec<(String, String)>,
-}
-
-/// Everything a check found, for the reports.
-#[derive(Debug, Clone)]
-pub struct CheckResult {
-    pub name: String,
-    /// The suite consumer that made the requests; `None` for `heartbeat check`.
-    pub consumer: Option<String>,
-    pub method: String,
-    pub url: String,
-    pub attempts: Vec<Attempt>,
-    pub max_attempts: u32,
-    pub elapsed: Duration,
-    /// Days until the client certificate expires; `None` when no certificate was presented.
-    pub cert_days_left: Option<i64>,
-    /// Why retrying stopped before the attempts ran out, if it did.
-    pub stopped: Option<String>,
-    /// Why the check was not run: a check it requires did not pass. A skip is neither passed nor failed.
-    pub skipped: Option<String>,
-}
-
-impl CheckResult {
-    /// Returns the failure of the last attempt; `None` means the answer was as expected.
-    pub fn failure(&self) -> Option<&Failure> {
-        self.attempts.last().and_then(|a| a.failure.as_ref())
-    }
-
-    /// Lists the attempts really made: an interrupted run's last entry only records the interruption.
-    pub fn made(&self) -> impl DoubleEndedIterator<Item = &Attempt> {
-        let interruption = |f: &Failure| matches!(f.class, FailureClass::Interrupted(_));
-        self.attempts
-            .iter()
-            .filter(move |a| !a.failure.as_ref().is_some_and(interruption))
-    }
-
-    /// Counts the attempts really made.
-    pub fn attempts_made(&self) -> usize {
-        self.made().count()
-    }
-
-    /// Maps the verdict to the exit code.
-    pub fn exit_code(&self) -> ExitCode {
-        self.failure()
-            .map_or(ExitCode::Healthy, |f| f.class.exit_code())
-    }
-}
 
 /// What one run of a check needs besides the check: who calls, through which client, and what to redact.
 pub struct Caller<'a> {
@@ -352,8 +293,8 @@ async fn exchange(
         let status = response.status();
         *head = Some(Head::read(&response, caller.redactor));
         if status.is_redirection() && !check.expectations.accepts_status(status.as_u16()) {
-            let next = redirect_target(&url, &response)?;
-            if check.follow_redirects && same_origin(&url, &next) {
+            let next = redirect::target(&url, &response)?;
+            if check.follow_redirects && redirect::same_origin(&url, &next) {
                 url = next;
                 continue;
             }
@@ -403,55 +344,4 @@ async fn send(
         request = request.body(body.clone());
     }
     request.send().await
-}
-
-fn redirect_target(url: &Url, response: &Response) -> Result<Url, Failure> {
-    let location = response
-        .headers()
-        .get(LOCATION)
-        .and_then(|v| v.to_str().ok());
-    let status = response.status();
-    let location = location.ok_or_else(|| {
-        Failure::new(
-            FailureClass::Redirect,
-            format!("redirected ({status}) without a Location"),
-        )
-        .with_status(status.as_u16())
-    })?;
-    url.join(location).map_err(|_| {
-        Failure::new(
-            FailureClass::Redirect,
-            format!("redirected ({status}) to an invalid Location"),
-        )
-        .with_status(status.as_u16())
-    })
-}
-
-fn same_origin(a: &Url, b: &Url) -> bool {
-    a.scheme() == b.scheme()
-        && a.host_str() == b.host_str()
-        && a.port_or_known_default() == b.port_or_known_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn origins_compare_scheme_host_and_port() {
-        let a = Url::parse("https://api.test/v1").unwrap();
-        assert!(same_origin(
-            &a,
-            &Url::parse("https://api.test:443/v2?x=1").unwrap()
-        ));
-        assert!(!same_origin(
-            &a,
-            &Url::parse("https://api.test:8443/v1").unwrap()
-        ));
-        assert!(!same_origin(
-            &a,
-            &Url::parse("https://evil.test/v1").unwrap()
-        ));
-        assert!(!same_origin(&a, &Url::parse("http://api.test/v1").unwrap()));
-    }
 }

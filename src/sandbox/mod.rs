@@ -5,6 +5,7 @@ pub mod command;
 mod data;
 mod faults;
 mod listener;
+mod peer;
 pub mod pki;
 pub mod profiles;
 mod reply;

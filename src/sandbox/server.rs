@@ -24,6 +24,7 @@ use crate::access::Rules;
 /// The largest request body the sandbox reads: the API's requests are small JSON documents.
 const MAX_REQUEST_BODY: usize = 1024 * 1024;
 use super::listener;
+use super::peer::{Peer, subject};
 use super::pki::Pki;
 use super::reply::Reply;
 use super::routes::Routes;
@@ -277,36 +278,6 @@ async fn connection(stream: TcpStream, acceptor: TlsAcceptor, shared: Arc<Shared
         .header_read_timeout(HEADER_READ_TIMEOUT)
         .serve_connection(TokioIo::new(tls), service)
         .await;
-}
-
-/// What the TLS layer says about the client of a connection.
-struct Peer {
-    client: Option<Client>,
-    full_handshake: bool,
-}
-
-/// The client certificate, as the gateway passes it on: subject, CN and serial number.
-struct Client {
-    subject: String,
-    cn: Option<String>,
-    /// The serial's big-endian two's-complement bytes (what the application's `BigInteger` makes of it).
-    serial: Vec<u8>,
-}
-
-fn subject(cert: &CertificateDer<'_>) -> Option<Client> {
-    use x509_parser::prelude::FromDer;
-    let (_, cert) = x509_parser::prelude::X509Certificate::from_der(cert.as_ref()).ok()?;
-    let cn = cert
-        .subject()
-        .iter_common_name()
-        .next()
-        .and_then(|cn| cn.as_str().ok())
-        .map(str::to_string);
-    Some(Client {
-        subject: cert.subject().to_string(),
-        cn,
-        serial: cert.raw_serial().to_vec(),
-    })
 }
 
 /// The error that makes hyper drop the connection without an answer.
