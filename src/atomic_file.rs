@@ -7,15 +7,12 @@ use std::path::Path;
 
 /// Writes `bytes` to `path` atomically, with the given permission bits on Unix.
 pub fn write(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
-    let directory = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
     let name = path
         .file_name()
         .ok_or_else(|| std::io::Error::other("the path names no file"))?;
-    // A dot-name the textfile collector skips (it reads *.prom only), unique to this run.
-    let temporary = directory.join(format!(
+    // Beside the file (a rename stays on one file system), under a dot-name the textfile collector skips (it
+    // reads *.prom only), unique to this run.
+    let temporary = path.with_file_name(format!(
         ".{}.{}.{}",
         name.to_string_lossy(),
         std::process::id(),
@@ -70,5 +67,6 @@ mod tests {
         assert!(write(&path, b"new", 0o600).is_err());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
         assert!(write(&dir.path().join("missing").join("f"), b"x", 0o600).is_err());
+        assert!(write(Path::new("/"), b"x", 0o600).is_err());
     }
 }

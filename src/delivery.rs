@@ -61,21 +61,14 @@ impl Delivery {
         let first = self.once(message).await?;
         match first {
             Sent::Done(answer) => Ok(answer),
-            Sent::Limited(Some(wait)) if wait <= MAX_RETRY_AFTER => {
+            Sent::Limited(asked) => {
+                let wait = worth_waiting(asked).ok_or_else(|| limited(asked))?;
                 tokio::time::sleep(wait).await;
                 match self.once(message).await? {
                     Sent::Done(answer) => Ok(answer),
                     Sent::Limited(_) => Err("the receiver rate-limited it twice (429)".to_string()),
                 }
             }
-            Sent::Limited(wait) => Err(format!(
-                "the receiver rate-limited it (429) and asked for {}, longer than heartbeat waits ({} s)",
-                wait.map_or("no Retry-After".to_string(), |w| format!(
-                    "a wait of {} s",
-                    w.as_secs()
-                )),
-                MAX_RETRY_AFTER.as_secs()
-            )),
         }
     }
 
@@ -109,6 +102,23 @@ impl Delivery {
 enum Sent {
     Done(Answer),
     Limited(Option<Duration>),
+}
+
+/// The wait a rate-limited send waits out before its one retry: what `Retry-After` asked, when it asked for at
+/// most `MAX_RETRY_AFTER`. No `Retry-After`, or a longer one, is not worth waiting for.
+fn worth_waiting(asked: Option<Duration>) -> Option<Duration> {
+    asked.filter(|wait| *wait <= MAX_RETRY_AFTER)
+}
+
+/// Says why a rate-limited send was given up.
+fn limited(asked: Option<Duration>) -> String {
+    let asked = asked.map_or("no Retry-After".to_string(), |w| {
+        format!("a wait of {} s", w.as_secs())
+    });
+    format!(
+        "the receiver rate-limited it (429) and asked for {asked}, not within the {} s heartbeat waits",
+        MAX_RETRY_AFTER.as_secs()
+    )
 }
 
 /// Reads `Retry-After` in seconds (the form Slack sends); a date or garbage is no answer.
@@ -187,6 +197,17 @@ mod tests {
         assert_eq!(retry_after(" 3 "), Some(Duration::from_secs(3)));
         assert_eq!(retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
         assert_eq!(retry_after("-1"), None);
+    }
+
+    #[test]
+    fn a_rate_limit_is_waited_out_up_to_five_seconds_only() {
+        let s = Duration::from_secs;
+        assert_eq!(worth_waiting(Some(s(5))), Some(s(5)));
+        assert_eq!(worth_waiting(Some(s(0))), Some(s(0)));
+        assert_eq!(worth_waiting(Some(s(6))), None);
+        assert_eq!(worth_waiting(None), None);
+        assert!(limited(Some(s(600))).contains("a wait of 600 s"));
+        assert!(limited(None).contains("no Retry-After"));
     }
 
     #[test]

@@ -120,7 +120,6 @@ impl Followup {
         }
         if let Some(path) = path {
             record.checks = next;
-            record.last_run = seconds;
             if let Err(error) = crate::state::save(path, &record) {
                 warnings.push(format!(
                     "the state file {} was not written ({error})",

@@ -264,6 +264,161 @@ fn human(duration: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::probe::sample::{failing, passing};
+
+    fn story<'a>(
+        results: &'a [CheckResult],
+        news: &'a News,
+        code: ExitCode,
+        link: Option<&'a str>,
+    ) -> Story<'a> {
+        Story {
+            name: "dev",
+            link,
+            results,
+            code,
+            news,
+            remembered: true,
+        }
+    }
+
+    fn kinds(message: &Value) -> Vec<String> {
+        message["blocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["type"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn the_link_is_a_logs_button_when_it_is_a_url_and_context_otherwise() {
+        let results = [passing("a")];
+        let news = Vec::new();
+        let button = message(&story(
+            &results,
+            &news,
+            ExitCode::Healthy,
+            Some("https://ci.example/run/1"),
+        ));
+        assert_eq!(kinds(&button), ["header", "context", "actions"]);
+        assert_eq!(
+            button["blocks"][2]["elements"][0]["url"],
+            "https://ci.example/run/1"
+        );
+        assert_eq!(button["blocks"][2]["elements"][0]["text"]["text"], "Logs");
+        let pod = message(&story(
+            &results,
+            &news,
+            ExitCode::Healthy,
+            Some("Kubernetes pod hb-1"),
+        ));
+        assert_eq!(kinds(&pod), ["header", "context", "context"]);
+        assert_eq!(
+            pod["blocks"][2]["elements"][0]["text"],
+            "Kubernetes pod hb-1"
+        );
+        let none = message(&story(&results, &news, ExitCode::Healthy, None));
+        assert_eq!(kinds(&none), ["header", "context"]);
+        assert_eq!(none["text"], "heartbeat dev: healthy (exit 0)");
+        assert_eq!(
+            none["blocks"][0]["text"]["text"],
+            "✅ heartbeat dev: healthy"
+        );
+    }
+
+    #[test]
+    fn each_line_says_what_changed_and_who_refused() {
+        let results = [
+            failing("gate", FailureClass::GatewayForbidden, "refused"),
+            failing("app", FailureClass::ConsumerForbidden, "refused"),
+            failing("tls", FailureClass::ClientCertRejected, "bad cert"),
+            failing("slow", FailureClass::Timeout, "no answer"),
+            passing("back"),
+        ];
+        let minute = Duration::from_secs(60);
+        let news: News = vec![
+            ("gate".into(), Change::Down { failures: 1 }),
+            ("app".into(), Change::Down { failures: 3 }),
+            (
+                "tls".into(),
+                Change::StillDown {
+                    down_for: minute * 90,
+                },
+            ),
+            ("slow".into(), Change::Down { failures: 2 }),
+            (
+                "back".into(),
+                Change::Recovered {
+                    down_for: minute * 5,
+                },
+            ),
+        ];
+        let shown = lines(&story(&results, &news, ExitCode::Tls, None));
+        assert_eq!(
+            shown[0],
+            "• DOWN gate: 500 [refused by the gateway]: refused (request id rid-1)"
+        );
+        assert_eq!(
+            shown[1],
+            "• DOWN (3 runs in a row) app: 500 [refused by the application]: refused (request id rid-1)"
+        );
+        assert_eq!(
+            shown[2],
+            "• STILL DOWN for 1h 30m tls: 500 [TLS]: bad cert (request id rid-1)"
+        );
+        assert_eq!(
+            shown[3],
+            "• DOWN (2 runs in a row) slow: 500: no answer (request id rid-1)"
+        );
+        assert_eq!(shown[4], "• RECOVERED back, after 5m down");
+        let line = context(&story(&results, &news, ExitCode::Tls, None));
+        assert_eq!(line, "Exit 4 · 3 went down · 1 still down · 1 recovered");
+        // Without a state file nothing is known of the runs before: "failing", never a count.
+        let mut stateless = story(&results, &news, ExitCode::Tls, None);
+        stateless.remembered = false;
+        assert!(context(&stateless).starts_with("Exit 4 · 3 failing"));
+        assert!(lines(&stateless)[1].starts_with("• DOWN app:"));
+    }
+
+    #[test]
+    fn the_header_names_the_verdict() {
+        let news = Vec::new();
+        let two = [
+            passing("a"),
+            failing("b", FailureClass::UnexpectedStatus, "500"),
+        ];
+        let open = [failing("door", FailureClass::DoorOpen, "open")];
+        let one = [failing("b", FailureClass::UnexpectedStatus, "500")];
+        let recovered: News = vec![(
+            "a".into(),
+            Change::Recovered {
+                down_for: Duration::ZERO,
+            },
+        )];
+        let header = |results: &[CheckResult], news: &News, code| {
+            message(&story(results, news, code, None))["blocks"][0]["text"]["text"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(
+            header(&two, &news, ExitCode::Unhealthy),
+            "❌ heartbeat dev: 1 of 2 checks failed"
+        );
+        assert_eq!(
+            header(&open, &news, ExitCode::DoorOpen),
+            "❌ heartbeat dev: a door that must stay locked is OPEN"
+        );
+        assert_eq!(
+            header(&one, &news, ExitCode::Unhealthy),
+            "❌ heartbeat dev: unhealthy"
+        );
+        assert_eq!(
+            header(&two[..1], &recovered, ExitCode::Healthy),
+            "✅ heartbeat dev: recovered"
+        );
+    }
 
     #[test]
     fn escaping_disarms_mentions_links_and_entities() {

@@ -195,7 +195,17 @@ mod tests {
                 (SLACK_API_URL, api),
             ])
         };
-        assert!(slack(&with_api("http://127.0.0.1:1234/api/")).is_ok());
+        match slack(&with_api("http://127.0.0.1:1234/api/")) {
+            Ok(Target::SlackApi { endpoint, .. }) => {
+                assert_eq!(
+                    endpoint.expose_secret(),
+                    "http://127.0.0.1:1234/api/chat.postMessage"
+                )
+            }
+            _ => panic!("a loopback stand-in is Slack's API for tests"),
+        }
+        assert!(slack(&with_api("https://api.slack.com/api")).is_ok());
+        assert!(slack(&with_api("https://x.slack-gov.com/api")).is_ok());
         assert!(slack(&with_api("https://slack-gov.com/api")).is_ok());
         for elsewhere in [
             "https://evil.example/api",

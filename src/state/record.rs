@@ -19,8 +19,6 @@ const MAX_SIZE: u64 = 4 * 1024 * 1024;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
     pub version: u32,
-    /// When the last run that wrote it ended (seconds since the epoch).
-    pub last_run: u64,
     pub checks: BTreeMap<String, Entry>,
 }
 
@@ -107,7 +105,6 @@ mod tests {
         );
         Record {
             version: VERSION,
-            last_run: 30,
             checks,
         }
     }
@@ -159,5 +156,14 @@ mod tests {
         let (loaded, warning) = load(dir.path());
         assert_eq!(loaded, fresh);
         assert!(warning.unwrap().contains("not a regular file"));
+        // Larger than any state heartbeat writes: not read at all.
+        let huge = format!(
+            "{{\"version\": 1, \"checks\": {{}}, \"x\": \"{}\"}}",
+            "x".repeat(MAX_SIZE as usize)
+        );
+        std::fs::write(&path, huge).unwrap();
+        let (loaded, warning) = load(&path);
+        assert_eq!(loaded, fresh);
+        assert!(warning.unwrap().contains("is larger than 4 MiB"));
     }
 }

@@ -91,7 +91,7 @@ pub fn step(entry: &Entry, outcome: Outcome, now: u64, policy: Policy) -> (Entry
                 alerted_at: entry.alerted_at,
             };
             let change = match entry.alerted_at {
-                None if next.failures >= policy.alert_after.max(1) => Some(Change::Down {
+                None if next.failures >= policy.alert_after => Some(Change::Down {
                     failures: next.failures,
                 }),
                 Some(told) if policy.remind_every.is_some_and(|r| since(Some(told)) >= r) => {

@@ -101,7 +101,6 @@ fn let_time_pass(state: &Path, seconds: u64) {
             *v = (t - seconds).into();
         }
     };
-    back(&mut record["last_run"]);
     for entry in record["checks"].as_object_mut().unwrap().values_mut() {
         back(&mut entry["down_since"]);
         back(&mut entry["alerted_at"]);
@@ -187,6 +186,9 @@ fn an_outage_across_twelve_runs_posts_one_alert_one_reminder_and_one_recovery() 
     }
     let [alert, reminder, recovery] = [0, 1, 2].map(|i| texts(&posts[i].json()));
     assert!(alert.contains("❌ heartbeat dev: unhealthy"), "{alert}");
+    assert!(alert.contains("Exit 3 · 1 went down"), "{alert}");
+    assert!(reminder.contains("Exit 3 · 1 still down"), "{reminder}");
+    assert!(recovery.contains("Exit 0 · 1 recovered"), "{recovery}");
     assert!(
         alert.contains("DOWN (2 runs in a row) person: no answer"),
         "{alert}"
@@ -368,7 +370,14 @@ fn a_signal_while_notifying_a_receiver_that_never_answers_ends_the_run_at_once()
 #[cfg(unix)]
 #[test]
 fn an_interrupted_run_is_never_posted_as_unhealthy() {
-    // The check hangs on a server that never answers; SIGTERM stops it: no message, no state, no ping.
+    // The check hangs on a server that never answers; SIGTERM or SIGINT stops it: no message, no state, no ping.
+    for (signal, code) in [(libc::SIGTERM, 143), (libc::SIGINT, 130)] {
+        interrupted_run_sends_nothing(signal, code);
+    }
+}
+
+#[cfg(unix)]
+fn interrupted_run_sends_nothing(signal: i32, code: i32) {
     let slack = Receiver::start(slack_ok());
     let ping = Receiver::start(Arc::new(|_, _| Reply::Answer(200, Vec::new(), "OK".into())));
     let setup = Setup::new(SUITE).with_slack(&slack);
@@ -396,8 +405,8 @@ fn an_interrupted_run_is_never_posted_as_unhealthy() {
     // The connection is accepted (by the backlog) and never answered: the check is in flight.
     let (_held, _) = hang.accept().unwrap();
     // SAFETY: a plain kill(2) to the child this test spawned.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    assert_eq!(child.wait().unwrap().code(), Some(143));
+    unsafe { libc::kill(child.id() as i32, signal) };
+    assert_eq!(child.wait().unwrap().code(), Some(code));
     assert!(slack.requests().is_empty());
     assert!(ping.requests().is_empty());
     assert!(!state.exists());
@@ -430,6 +439,71 @@ fn the_ping_hears_once_per_run_and_fail_on_failure() {
         .map(|r| r.path.clone())
         .collect();
     assert_eq!(paths, ["/ping/SENTINEL-uuid/start", "/ping/SENTINEL-uuid"]);
+}
+
+#[test]
+fn receivers_that_refuse_are_warnings_that_name_their_status() {
+    let refusing = Receiver::start(Arc::new(|_, request| {
+        let status = if request.path.starts_with("/metrics") {
+            400
+        } else {
+            404
+        };
+        Reply::Answer(status, Vec::new(), String::new())
+    }));
+    let mut setup = Setup::new(SUITE);
+    setup
+        .env
+        .push(("SLACK_WEBHOOK_URL".into(), refusing.url("/hook")));
+    let output = setup.run(
+        true,
+        &[
+            "--notify",
+            "slack",
+            "--ping",
+            &refusing.url("/ping"),
+            "--metrics-push",
+            &refusing.base,
+        ],
+    );
+    assert_eq!(output.status.code(), Some(3));
+    let err = stderr(&output);
+    assert!(
+        err.contains("the Slack notification was not sent (the receiver answered 404)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("the ping was not sent (the ping receiver answered 404)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("the metrics were not pushed (the Pushgateway answered 400)"),
+        "{err}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_receiver_variable_that_is_not_utf8_is_named_and_nothing_is_sent() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let setup = Setup::new(SUITE);
+    let output = heartbeat()
+        .arg("suite")
+        .arg(setup.path("suite.toml"))
+        .envs(setup.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env(
+            "HEARTBEAT_PING_URL",
+            std::ffi::OsStr::from_bytes(b"https://hc.example/\xff"),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("HEARTBEAT_PING_URL: is set but is not valid UTF-8"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(setup.sandbox.connections(), 0);
 }
 
 #[test]
@@ -533,6 +607,14 @@ fn wrong_settings_are_refused_before_anything_is_sent() {
         assert!(!err.contains("SENTINEL"), "{err}");
     }
     assert_eq!(setup.sandbox.connections(), 0, "nothing was sent");
+    // A bad --ping is one problem, not also "--ping-start needs --ping".
+    let output = setup.run(false, &["--ping-start", "--ping", "http://hc.example/x"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        !stderr(&output).contains("--ping-start"),
+        "{}",
+        stderr(&output)
+    );
     // A bot token for another host is refused too: the token goes only to Slack.
     let mut elsewhere = Setup::new(SUITE);
     elsewhere
@@ -567,4 +649,20 @@ fn a_corrupt_state_file_is_a_warning_and_a_fresh_start() {
     let record: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
     assert_eq!(record["checks"]["person"]["failures"], 1);
+}
+
+#[test]
+fn slack_s_answer_is_read_up_to_a_bound() {
+    // "ok": true after 2 KiB of other fields is read; after 100 KiB it is past the 64 KiB heartbeat reads.
+    for (padding, delivered) in [(2 * 1024, true), (100 * 1024, false)] {
+        let slack = Receiver::start(Arc::new(move |_, _| {
+            let body = format!(r#"{{"warning":"{}","ok":true}}"#, "w".repeat(padding));
+            Reply::Answer(200, Vec::new(), body)
+        }));
+        let setup = Setup::new(SUITE).with_slack(&slack);
+        let output = setup.run(true, &["--notify", "slack"]);
+        assert_eq!(output.status.code(), Some(3));
+        let warned = stderr(&output).contains("Slack did not answer ok: true");
+        assert_eq!(warned, !delivered, "{padding}: {}", stderr(&output));
+    }
 }
