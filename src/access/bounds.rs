@@ -9,6 +9,26 @@ pub const MAX_FILE: usize = 1024 * 1024;
 const MAX_FLOW_DEPTH: usize = 64;
 const MAX_INDENT: usize = 256;
 
+/// Reads a configuration file (the consumers, roles, routes or fixtures), never more than `MAX_FILE` and one
+/// byte: a larger file is refused without being read whole. The error names the kind of failure.
+pub fn read_file(path: &std::path::Path) -> Result<String, String> {
+    use std::io::Read as _;
+    let metadata =
+        std::fs::metadata(path).map_err(|e| format!("could not be read ({})", e.kind()))?;
+    // A FIFO or a device could block forever.
+    if !metadata.is_file() {
+        return Err("is not a regular file".to_string());
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_FILE as u64 + 1).read_to_string(&mut text))
+        .map_err(|e| format!("could not be read ({})", e.kind()))?;
+    if text.len() > MAX_FILE {
+        return Err(format!("is larger than {MAX_FILE} bytes"));
+    }
+    Ok(text)
+}
+
 /// Refuses, cheaply and before parsing, a file too large, nested too deeply or indented too far.
 pub(crate) fn bounded(text: &str) -> Result<(), String> {
     if text.len() > MAX_FILE {

@@ -16,10 +16,10 @@ const TEAM_ROLES: &str = include_str!("roles.yaml");
 /// One consumer's configuration (`ConsumerConfig.kt`).
 #[derive(Debug, Clone, Default)]
 pub struct ConsumerConfig {
-    include: Vec<Pattern>,
-    roles: Vec<String>,
-    suspended: bool,
-    obo_required: bool,
+    pub(super) include: Vec<Pattern>,
+    pub(super) roles: Vec<String>,
+    pub(super) suspended: bool,
+    pub(super) obo_required: bool,
 }
 
 /// The application's decision about one request.
@@ -36,8 +36,8 @@ pub enum Decision {
 /// Consumers, roles and the revocation list.
 #[derive(Debug, Clone)]
 pub struct Rules {
-    consumers: BTreeMap<String, ConsumerConfig>,
-    roles: BTreeMap<String, Vec<Pattern>>,
+    pub(super) consumers: BTreeMap<String, ConsumerConfig>,
+    pub(super) roles: BTreeMap<String, Vec<Pattern>>,
     /// Upper-case colon hex serials, each for every consumer or one.
     revoked: Vec<(String, Option<String>)>,
 }

@@ -41,6 +41,9 @@ pub enum Command {
     /// Reads client certificates and keys; sends nothing.
     #[command(subcommand)]
     Cert(CertCommand),
+    /// The team's authorisation config: explain a decision, diff two versions, derive a matrix of checks.
+    #[command(subcommand)]
+    Access(super::access::AccessCommand),
     /// Prints a completion script for a shell.
     #[command(
         after_help = "Examples:\n  heartbeat completions bash > /etc/bash_completion.d/heartbeat\n  heartbeat completions zsh > \"${fpath[1]}/_heartbeat\"\n  heartbeat completions fish > ~/.config/fish/completions/heartbeat.fish"

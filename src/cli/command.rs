@@ -26,6 +26,7 @@ pub fn run(cli: Cli, env: &Environment) -> Result<ExitCode, Error> {
             let color = env.use_color(args.color, stderr.is_terminal());
             suite(&args, env, color, &mut stdout, &mut stderr)
         }
+        Command::Access(command) => super::access::run(&command, env, &mut stdout, &mut stderr),
         Command::Completions { shell } => {
             crate::cli::manual::completions(shell, &mut stdout);
             Ok(ExitCode::Healthy)

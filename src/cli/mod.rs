@@ -1,7 +1,8 @@
-//! The command line: clap definitions (`args`, `suite`, `notify`), how plain values are spelled (`values`), and
+//! The command line: clap definitions (`args`, `suite`, `notify`, `access`), how plain values are spelled (`values`), and
 //! the front-ends that turn flags into plans and run them (`check`, `command`). clap stops here: no other module
 //! sees a clap type.
 
+mod access;
 mod args;
 mod check;
 mod command;

@@ -10,7 +10,7 @@ use super::reply::{Reply, error, json_reply, pagination, person, persons};
 use super::request::Request;
 
 /// Every path template the application authorises.
-const TEMPLATES: &str = include_str!("../access/routes.txt");
+const TEMPLATES: &str = crate::access::TEAM_ROUTES;
 
 /// The route templates, each with the matcher the application would use for it.
 pub struct Templates(Vec<(String, Regex)>);
