@@ -109,7 +109,13 @@ mod tests {
         let changes = diff(&old, &new, &routes(), &BTreeMap::new());
         let summary: Vec<(&str, Vec<&str>, Vec<&str>)> = changes
             .iter()
-            .map(|c| (c.consumer.as_str(), templates(&c.gained), templates(&c.lost)))
+            .map(|c| {
+                (
+                    c.consumer.as_str(),
+                    templates(&c.gained),
+                    templates(&c.lost),
+                )
+            })
             .collect();
         assert_eq!(
             summary,

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod access;
 mod cert_inspect;
 mod check;
 mod command_line;
