@@ -130,9 +130,9 @@ pub fn retry_after(value: &str) -> Option<Duration> {
 async fn read_capped(mut response: reqwest::Response) -> String {
     let mut body = Vec::new();
     while let Ok(Some(chunk)) = response.chunk().await {
-        let room = MAX_ANSWER - body.len();
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        body.extend_from_slice(&chunk);
         if body.len() >= MAX_ANSWER {
+            body.truncate(MAX_ANSWER);
             break;
         }
     }

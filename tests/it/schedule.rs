@@ -653,8 +653,9 @@ fn a_corrupt_state_file_is_a_warning_and_a_fresh_start() {
 
 #[test]
 fn slack_s_answer_is_read_up_to_a_bound() {
-    // "ok": true after 2 KiB of other fields is read; after 100 KiB it is past the 64 KiB heartbeat reads.
-    for (padding, delivered) in [(2 * 1024, true), (100 * 1024, false)] {
+    // "ok": true after 40 KiB of other fields (several reads) is read; after 100 KiB it is past the 64 KiB
+    // heartbeat reads.
+    for (padding, delivered) in [(40 * 1024, true), (100 * 1024, false)] {
         let slack = Receiver::start(Arc::new(move |_, _| {
             let body = format!(r#"{{"warning":"{}","ok":true}}"#, "w".repeat(padding));
             Reply::Answer(200, Vec::new(), body)
