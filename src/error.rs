@@ -19,6 +19,8 @@ pub enum ExitCode {
     Tls = 4,
     /// A door that must be locked was open: a request that must be refused got a 2xx or 3xx (suite).
     DoorOpen = 5,
+    /// `cert watch`: a certificate has already expired (and is neither ignored nor revoked).
+    Expired = 6,
     /// An internal error (a bug): reported in one line without any secret.
     Internal = 70,
     /// Stopped by SIGINT (Ctrl-C); what finished is reported.
@@ -40,7 +42,7 @@ impl ExitCode {
             Self::Interrupted | Self::Terminated => 8,
             Self::Internal => 7,
             Self::Usage => 6,
-            Self::DoorOpen => 5,
+            Self::DoorOpen | Self::Expired => 5,
             Self::Tls => 4,
             Self::NoAnswer => 3,
             Self::Unhealthy => 2,
@@ -61,6 +63,7 @@ macro_rules! exit_codes_text {
   3    no answer: DNS failure, connection refused or reset, timeout, or the proxy refused or unreachable
   4    TLS failure: server certificate not trusted or invalid, or our client certificate refused
   5    a door that must stay locked was open (suite: an expect = \"refused\" check got a 2xx or 3xx)
+  6    cert watch: a certificate has already expired (1: one is due within the alert window)
   70   internal error (a bug): one line, no secret; please report it
   130  stopped by SIGINT (Ctrl-C): what finished is still reported
   143  stopped by SIGTERM (a cancelled job, a pod being stopped): what finished is still reported"
@@ -186,7 +189,7 @@ mod tests {
             Unhealthy,
             NoAnswer,
             Tls,
-            DoorOpen,
+            Expired,
             Usage,
             Internal,
             Interrupted,
@@ -206,6 +209,10 @@ mod tests {
             }
         }
         assert_eq!(ExitCode::most_telling([Terminated, DoorOpen]), Terminated);
+        // A door left open ranks as an expired certificate does (the two never meet in one command).
+        assert_eq!(ExitCode::most_telling([Tls, DoorOpen]), DoorOpen);
+        assert_eq!(ExitCode::most_telling([DoorOpen, Tls]), DoorOpen);
+        assert_eq!(ExitCode::most_telling([DoorOpen, Usage]), Usage);
         assert_eq!(ExitCode::most_telling([]), Healthy);
     }
 }

@@ -15,6 +15,7 @@ pub(crate) mod engine;
 pub mod environment;
 pub mod error;
 mod escape;
+mod fleet;
 mod followup;
 pub(crate) mod interrupt;
 mod metrics;

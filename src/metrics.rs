@@ -29,6 +29,54 @@ struct ConsumerLabels {
     consumer: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CertificateLabels {
+    env: String,
+    client: String,
+    cn: String,
+}
+
+/// One certificate of `cert watch`: env, client, CN, its last valid second, and whether it needs action.
+pub struct Certificate {
+    pub env: String,
+    pub client: String,
+    pub cn: String,
+    pub not_after: i64,
+    pub needs_action: bool,
+}
+
+/// Encodes the fleet's certificates in the text format.
+pub fn certificates_text(certificates: &[Certificate]) -> String {
+    let mut registry = Registry::with_prefix("heartbeat");
+    let expiry = Family::<CertificateLabels, Float>::default();
+    registry.register(
+        "certificate_expiry_timestamp_seconds",
+        "When the certificate expires, in seconds since the epoch",
+        expiry.clone(),
+    );
+    let action = Family::<CertificateLabels, Float>::default();
+    registry.register(
+        "certificate_needs_action",
+        "Whether the certificate needs action today (expired, on an alert day, not from the CA, unreadable)",
+        action.clone(),
+    );
+    for c in certificates {
+        let labels = CertificateLabels {
+            env: c.env.clone(),
+            client: c.client.clone(),
+            cn: c.cn.clone(),
+        };
+        expiry.get_or_create(&labels).set(c.not_after as f64);
+        action
+            .get_or_create(&labels)
+            .set(f64::from(u8::from(c.needs_action)));
+    }
+    let mut out = String::new();
+    // Writing to a String cannot fail.
+    let _ = prometheus_client::encoding::text::encode(&mut out, &registry);
+    out
+}
+
 /// What the metrics are made of.
 pub struct Run<'a> {
     pub results: &'a [CheckResult],
@@ -201,6 +249,23 @@ mod tests {
         assert!(text.contains("heartbeat_run_exit_code 5"));
         assert!(text.contains("heartbeat_run_duration_seconds 1.5"));
         assert!(text.contains("# TYPE heartbeat_check_up gauge"));
+    }
+
+    #[test]
+    fn each_certificate_has_its_expiry_and_whether_it_needs_action() {
+        let text = certificates_text(&[Certificate {
+            env: "dev".into(),
+            client: "alpha".into(),
+            cn: "alpha".into(),
+            not_after: 1_900_000_000,
+            needs_action: true,
+        }]);
+        assert!(text.contains(
+            r#"heartbeat_certificate_expiry_timestamp_seconds{env="dev",client="alpha",cn="alpha"} 1900000000"#
+        ), "{text}");
+        assert!(text.contains(
+            r#"heartbeat_certificate_needs_action{env="dev",client="alpha",cn="alpha"} 1"#
+        ));
     }
 
     #[test]

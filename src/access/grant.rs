@@ -53,6 +53,14 @@ impl Rules {
             .collect()
     }
 
+    /// Lists the revocation list's serials (upper-case colon hex), whoever they are for.
+    pub fn revoked_serials(&self) -> Vec<String> {
+        self.revoked
+            .iter()
+            .map(|(serial, _)| serial.clone())
+            .collect()
+    }
+
     /// Tells whether the config names the consumer.
     pub fn knows(&self, cn: &str) -> bool {
         self.consumers.contains_key(cn)

@@ -39,7 +39,7 @@ pub struct Rules {
     pub(super) consumers: BTreeMap<String, ConsumerConfig>,
     pub(super) roles: BTreeMap<String, Vec<Pattern>>,
     /// Upper-case colon hex serials, each for every consumer or one.
-    revoked: Vec<(String, Option<String>)>,
+    pub(super) revoked: Vec<(String, Option<String>)>,
 }
 
 impl Default for Rules {

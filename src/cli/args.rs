@@ -177,7 +177,18 @@ pub enum CertCommand {
     /// Prints what MTLS_CERT (and MTLS_KEY) say: subject, issuer, version, key, validity, key match, problems.
     #[command(after_help = INSPECT_HELP)]
     Inspect(InspectArgs),
+    /// Judges the fleet's certificates for the day: expired, on an alert day, revoked, ignored, not from the CA.
+    #[command(after_help = WATCH_HELP)]
+    Watch(super::watch::WatchArgs),
 }
+
+const WATCH_HELP: &str = "\
+Exit codes: 0 nothing due; 1 something needs action or is inside the alert window; 2 bad input; 6 a
+certificate has already expired. Only files named *.pem, *.crt or *.cer (never *key*) are opened.
+
+Examples:
+  aws s3 sync s3://hmpps-integration-api-dev-certificates-backup certs/dev --exclude '*' --include '*/client.pem'
+  heartbeat cert watch certs --ca ca.crt --config authorisation.yaml --ignore ignore.toml --notify slack";
 
 #[cfg(feature = "sandbox")]
 const SANDBOX_HELP: &str = "\

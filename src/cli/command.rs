@@ -35,6 +35,9 @@ pub fn run(cli: Cli, env: &Environment) -> Result<ExitCode, Error> {
             Error::output("writing the man page", crate::cli::manual::man(&mut stdout))?;
             Ok(ExitCode::Healthy)
         }
+        Command::Cert(CertCommand::Watch(args)) => {
+            super::watch::run(&args, env, &mut stdout, &mut stderr)
+        }
         Command::Cert(CertCommand::Inspect(args)) => {
             let config = super::check::inspection(&args, env)?;
             crate::tls::inspection::command(&config, &mut stdout)

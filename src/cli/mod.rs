@@ -10,6 +10,7 @@ pub mod manual;
 mod notify;
 mod suite;
 mod values;
+mod watch;
 
 pub use args::{CheckArgs, Cli, Command, VERSION_LINE, parse};
 pub use command::run;

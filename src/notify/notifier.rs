@@ -131,6 +131,37 @@ impl Notifier {
     }
 }
 
+impl Notifier {
+    /// Sends a message that is not about checks (`cert watch`'s day): Slack gets the lines, a webhook the JSON.
+    pub async fn announce(
+        &self,
+        delivery: &Delivery,
+        good: bool,
+        summary: &str,
+        lines: &[String],
+        json: &str,
+    ) -> Sent {
+        let mut sent = Sent {
+            warnings: Vec::new(),
+            delivered: true,
+        };
+        let slack =
+            super::slack::announcement(&self.name, self.run_link.as_deref(), good, summary, lines);
+        for target in &self.targets {
+            let body = match target {
+                Target::Webhook(_) => json.to_string(),
+                _ => slack.to_string(),
+            };
+            if let Err(why) = post(delivery, target, body).await {
+                sent.warnings
+                    .push(format!("{} was not sent ({why})", target.describe()));
+                sent.delivered = false;
+            }
+        }
+        sent
+    }
+}
+
 /// Sends the message a target takes, and judges the answer: Slack's API says `{"ok": false}` in a 200.
 async fn send(
     delivery: &Delivery,
@@ -139,25 +170,34 @@ async fn send(
     result_json: &str,
     redactor: &Redactor,
 ) -> Result<(), String> {
+    let body = match target {
+        Target::Webhook(_) => result_json.to_string(),
+        _ => super::slack::message(story).to_string(),
+    };
+    // Defence in depth: everything in the message already passed the redactor; once more, whole.
+    post(delivery, target, redactor.redact(&body)).await
+}
+
+/// Posts a body to a target (Slack's API gets the channel added) and judges the answer: Slack's API says
+/// `{"ok": false}` in a 200.
+async fn post(delivery: &Delivery, target: &Target, body: String) -> Result<(), String> {
     let (url, bearer, body) = match target {
         Target::SlackApi {
             endpoint,
             token,
             channel,
         } => {
-            let mut message = super::slack::message(story);
+            let mut message: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
             message["channel"] = Value::String(channel.clone());
             (endpoint, Some(token), message.to_string())
         }
-        Target::SlackWebhook(url) => (url, None, super::slack::message(story).to_string()),
-        Target::Webhook(url) => (url, None, result_json.to_string()),
+        Target::SlackWebhook(url) | Target::Webhook(url) => (url, None, body),
     };
     let message = Message {
         method: reqwest::Method::POST,
         url,
         content_type: "application/json; charset=utf-8",
-        // Defence in depth: everything in the message already passed the redactor; once more, whole.
-        body: redactor.redact(&body),
+        body,
         bearer,
     };
     let answer = delivery.send(&message).await?;

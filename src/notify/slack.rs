@@ -54,29 +54,53 @@ pub fn message(story: &Story<'_>) -> Value {
     for text in sections(&lines(story)) {
         blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": text}}));
     }
-    match story.link {
-        Some(link) if link.starts_with("https://") || link.starts_with("http://") => {
-            blocks.push(json!({
-                "type": "actions",
-                "elements": [{
-                    "type": "button",
-                    "text": {"type": "plain_text", "text": "Logs"},
-                    "url": cut(link, SECTION_MAX)
-                }]
-            }));
-        }
-        Some(where_) => blocks.push(json!({
-            "type": "context",
-            "elements": [{"type": "mrkdwn", "text": escape(&cut(where_, SECTION_MAX))}]
-        })),
-        None => {}
-    }
+    blocks.extend(link_block(story.link));
     let text = format!(
         "heartbeat {}: {summary} (exit {})",
         story.name,
         story.code.code()
     );
     json!({"text": escape(&cut(&text, SECTION_MAX)), "blocks": blocks})
+}
+
+/// Builds a message that is not about checks (`cert watch`'s day): a header, the lines, the link.
+pub fn announcement(
+    name: &str,
+    link: Option<&str>,
+    good: bool,
+    summary: &str,
+    lines: &[String],
+) -> Value {
+    let mark = if good { "✅" } else { "❌" };
+    let header = cut(&format!("{mark} heartbeat {name}: {summary}"), HEADER_MAX);
+    let escaped: Vec<String> = lines.iter().map(|l| escape(&cut(l, LINE_MAX))).collect();
+    let mut blocks =
+        vec![json!({"type": "header", "text": {"type": "plain_text", "text": escape(&header)}})];
+    for text in sections(&escaped) {
+        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": text}}));
+    }
+    blocks.extend(link_block(link));
+    let text = format!("heartbeat {name}: {summary}");
+    json!({"text": escape(&cut(&text, SECTION_MAX)), "blocks": blocks})
+}
+
+/// The run's link: a "Logs" button when it is a URL, a context line otherwise.
+fn link_block(link: Option<&str>) -> Option<Value> {
+    match link {
+        Some(link) if link.starts_with("https://") || link.starts_with("http://") => Some(json!({
+            "type": "actions",
+            "elements": [{
+                "type": "button",
+                "text": {"type": "plain_text", "text": "Logs"},
+                "url": cut(link, SECTION_MAX)
+            }]
+        })),
+        Some(where_) => Some(json!({
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": escape(&cut(where_, SECTION_MAX))}]
+        })),
+        None => None,
+    }
 }
 
 /// The verdict in a few words.
@@ -379,6 +403,30 @@ mod tests {
         stateless.remembered = false;
         assert!(context(&stateless).starts_with("Exit 4 · 3 failing"));
         assert!(lines(&stateless)[1].starts_with("• DOWN app:"));
+    }
+
+    #[test]
+    fn an_announcement_escapes_its_lines_and_links_the_run() {
+        let lines = ["• dev/<!channel>: EXPIRED".to_string()];
+        let message = announcement(
+            "certificates",
+            Some("https://ci.example/1"),
+            false,
+            "1 needs action",
+            &lines,
+        );
+        assert_eq!(kinds(&message), ["header", "section", "actions"]);
+        assert_eq!(
+            message["blocks"][1]["text"]["text"],
+            "• dev/&lt;!channel&gt;: EXPIRED"
+        );
+        assert_eq!(message["text"], "heartbeat certificates: 1 needs action");
+        let good = announcement("certificates", None, true, "nothing due", &[]);
+        assert_eq!(kinds(&good), ["header"]);
+        assert_eq!(
+            good["blocks"][0]["text"]["text"],
+            "✅ heartbeat certificates: nothing due"
+        );
     }
 
     #[test]

@@ -106,6 +106,36 @@ fn xml_safe(text: &str) -> String {
         .collect()
 }
 
+/// One test case of a report that is not a check's (`cert watch`: one per certificate).
+pub struct Case {
+    pub name: String,
+    pub classname: String,
+    /// `None` passed; `Some(Ok(why))` skipped; `Some(Err((message, kind)))` failed.
+    pub outcome: Option<Result<String, (String, String)>>,
+}
+
+/// Writes cases as one suite.
+pub fn write_cases(cases: &[Case], out: impl Write) -> Result<(), quick_junit::SerializeError> {
+    let mut suite = TestSuite::new("heartbeat");
+    for case in cases {
+        let status = match &case.outcome {
+            None => TestCaseStatus::success(),
+            Some(Ok(why)) => {
+                let mut skipped = TestCaseStatus::skipped();
+                skipped.set_message(xml_safe(why));
+                skipped
+            }
+            Some(Err((message, kind))) => failed(message, kind, String::new()),
+        };
+        let mut test = TestCase::new(xml_safe(&case.name), status);
+        test.set_classname(xml_safe(&case.classname));
+        suite.add_test_case(test);
+    }
+    let mut report = Report::new("heartbeat");
+    report.add_test_suite(suite);
+    report.serialize(out)
+}
+
 /// Writes JUnit XML for a run that never started because its configuration is invalid, so CircleCI's test
 /// results show why.
 pub fn write_error(
