@@ -5,6 +5,7 @@ mod common;
 
 mod access;
 mod cert_inspect;
+mod cert_watch;
 mod check;
 mod command_line;
 mod engine;
