@@ -182,3 +182,47 @@ def test_the_built_arguments_run_as_written_and_keep_state(static_binary, sandbo
         assert run.returncode == 0, run.stderr
     state = json.loads((tmp_path / "state.json").read_text())
     assert [entry["failures"] for entry in state["checks"].values()] == [0]
+
+
+def test_the_certificate_watch_builds_validates_and_meets_the_restricted_profile(tmp_path):
+    docs = kustomize(DEPLOY / "cert-watch")
+    built = tmp_path / "built.yaml"
+    built.write_text(yaml.safe_dump_all(docs))
+    run = validate(built)
+    assert run.returncode == 0, run.stdout + run.stderr
+    pod = cronjob(docs)["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert pod["automountServiceAccountToken"] is False and pod["securityContext"]["runAsNonRoot"] is True
+    for volume in pod["volumes"]:
+        assert set(volume) - {"name"} <= RESTRICTED_VOLUMES, volume
+    for container in pod["initContainers"] + pod["containers"]:
+        context = container["securityContext"]
+        assert context["allowPrivilegeEscalation"] is False and context["capabilities"] == {"drop": ["ALL"]}
+    (sync,) = pod["initContainers"]
+    assert sync["args"][-4:] == ["--exclude", "*", "--include", "*/client.pem"], "certificates only, never a key"
+
+
+def test_the_certificate_watch_arguments_run_as_written(tmp_path):
+    """The CronJob's own arguments, with its mounts pointed at folders here holding a CA and one certificate."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    (container,) = cronjob(kustomize(DEPLOY / "cert-watch"))["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    config, certs = tmp_path / "config", tmp_path / "certs" / "dev" / "alpha"
+    config.mkdir()
+    certs.mkdir(parents=True)
+
+    def openssl(*args):
+        subprocess.run(["openssl", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "ca.key")
+    openssl("req", "-x509", "-new", "-key", "ca.key", "-days", "3650", "-subj", "/CN=ca", "-out", str(config / "ca.crt"))
+    openssl("req", "-new", "-key", "ca.key", "-subj", "/CN=alpha", "-out", "alpha.csr")
+    openssl("x509", "-req", "-in", "alpha.csr", "-CA", str(config / "ca.crt"), "-CAkey", "ca.key", "-set_serial", "7",
+            "-days", "100", "-out", str(certs / "client.pem"))
+    (config / "authorisation.yaml").write_text("authorisation:\n  certificate-revocation-list: []\n  consumers: {}\n")
+    (config / "cert-ignore.toml").write_text("")
+    args = [arg.replace("/config", str(config)).replace("/certs", str(tmp_path / "certs")) for arg in container["args"]]
+    binary = ROOT / "target" / "debug" / "heartbeat"
+    env = {"PATH": "/usr/bin:/bin", "SLACK_WEBHOOK_URL": "http://127.0.0.1:9/hook"}
+    run = subprocess.run([str(binary), *args], capture_output=True, text=True, env=env, timeout=60)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "alpha" in run.stdout and "ok" in run.stdout
