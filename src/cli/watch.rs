@@ -24,7 +24,7 @@ pub struct WatchArgs {
     /// authorisation.yaml: a certificate on its certificate-revocation-list is reported revoked, not nagged
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Clients not to nag about: [[ignore]] client = "dev/x", reason = "…", until = "YYYY-MM-DD"
+    /// Clients not to nag about: [[ignore]] client = "dev/x", reason = "...", until = "YYYY-MM-DD"
     #[arg(long, value_name = "FILE")]
     pub ignore: Option<PathBuf>,
     /// Days left on which to alert (expired certificates are told every day)
