@@ -667,3 +667,18 @@ fn slack_s_answer_is_read_up_to_a_bound() {
         assert_eq!(warned, !delivered, "{padding}: {}", stderr(&output));
     }
 }
+
+#[test]
+fn files_named_without_a_directory_are_written_in_the_working_directory() {
+    let setup = Setup::new(SUITE);
+    let output = heartbeat()
+        .arg("suite")
+        .arg(setup.path("suite.toml"))
+        .args(["--state", "state.json", "--metrics", "heartbeat.prom"])
+        .envs(setup.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .current_dir(setup.dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(setup.path("state.json").is_file() && setup.path("heartbeat.prom").is_file());
+}
