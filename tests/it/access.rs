@@ -273,3 +273,60 @@ fn bad_inputs_are_named_with_exit_2() {
         );
     }
 }
+
+#[test]
+fn the_teams_public_sample_config_is_explained_and_covered() {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/hmpps-integration-api/authorisation-sample.yaml");
+    let sample = sample.to_str().unwrap();
+    let explained = run(
+        &[
+            "access",
+            "explain",
+            "--config",
+            sample,
+            "reference-data-only-user",
+            "/v1/hmpps/reference-data",
+        ],
+        &[],
+    );
+    assert_eq!(explained.status.code(), Some(0));
+    assert!(
+        text(&explained.stdout)
+            .contains("by role reference-data-only, permission /v1/hmpps/reference-data")
+    );
+    // The older include style, with the application's regex fragments.
+    let included = run(
+        &[
+            "access",
+            "explain",
+            "--config",
+            sample,
+            "person-search-no-access-client",
+            "/v1/persons/A8451DY/addresses",
+        ],
+        &[],
+    );
+    assert!(
+        text(&included.stdout).contains("by its own include, permission /v1/persons/.*/addresses"),
+        "{}",
+        text(&included.stdout)
+    );
+    let matrix = run(
+        &[
+            "access",
+            "matrix",
+            "--config",
+            sample,
+            "--probe",
+            "reference-data-only-user=X",
+        ],
+        &[],
+    );
+    assert_eq!(matrix.status.code(), Some(0));
+    assert!(
+        text(&matrix.stderr).contains("111 checks (2 allowed, 109 refused) for 1 consumers"),
+        "{}",
+        text(&matrix.stderr)
+    );
+}
