@@ -150,6 +150,16 @@ mod tests {
     }
 
     #[test]
+    fn the_revocation_list_is_read_as_the_application_writes_serials() {
+        let rules = Rules::from_yaml(
+            "authorisation:\n  certificate-revocation-list:\n    - 01:7b:eb\n    - 0A/someone\n",
+        )
+        .unwrap();
+        assert_eq!(rules.revoked_serials(), ["01:7B:EB", "0A"]);
+        assert!(Rules::default().revoked_serials().is_empty());
+    }
+
+    #[test]
     fn a_roles_file_replaces_and_adds_roles() {
         let roles = "authorisation:\n  roles:\n    reference-data-only:\n      permissions: ['/v1/status']\n";
         let rules = Rules::from_yaml(CONFIG)

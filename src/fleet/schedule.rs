@@ -190,6 +190,36 @@ mod tests {
     }
 
     #[test]
+    fn each_state_has_its_word_and_only_the_urgent_ones_are_told() {
+        let words: Vec<&str> = [
+            State::Expired,
+            State::Unreadable,
+            State::Foreign,
+            State::Alert,
+            State::Expiring,
+            State::Revoked,
+            State::Ignored,
+            State::Ok,
+        ]
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+        assert_eq!(
+            words,
+            [
+                "expired",
+                "unreadable",
+                "not from the CA",
+                "alert",
+                "expiring",
+                "revoked",
+                "ignored",
+                "ok"
+            ]
+        );
+    }
+
+    #[test]
     fn the_teams_four_cases() {
         // A warning day: 14 days and an hour left (Oct 09 09:32 → Oct 23 10:32) alerts, "in 14 days".
         let warned = judged_at(14 * DAY + 3600, &[], &[]);

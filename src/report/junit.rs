@@ -107,6 +107,7 @@ fn xml_safe(text: &str) -> String {
 }
 
 /// One test case of a report that is not a check's (`cert watch`: one per certificate).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Case {
     pub name: String,
     pub classname: String,
