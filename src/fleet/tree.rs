@@ -143,6 +143,28 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "sandbox")]
+    #[test]
+    fn a_certificate_file_is_read_up_to_a_mebibyte() {
+        let pki = crate::sandbox::pki::Pki::generate(&["localhost"]).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("client.pem");
+        let read = |text: String| {
+            std::fs::write(&path, text).unwrap();
+            read_file(Source {
+                path: path.clone(),
+                env: String::new(),
+                client: "c".into(),
+            })
+            .certificate
+        };
+        // Text around a PEM block is allowed: 4 KiB of it is read, 1 MiB and more is not.
+        let padded = format!("{}\n{}", "#".repeat(4096), pki.client.cert_pem);
+        assert!(read(padded).is_ok());
+        let huge = format!("{}\n{}", "#".repeat(1024 * 1024), pki.client.cert_pem);
+        assert_eq!(read(huge).unwrap_err(), "is larger than 1024 KiB");
+    }
+
     #[test]
     fn a_file_that_is_not_a_certificate_says_so() {
         let dir = tempfile::tempdir().unwrap();
