@@ -125,6 +125,8 @@ mod tests {
             "prod/beta/client-key.pem",
             "ca.crt",
             "notes.txt",
+            "gamma/client.pem",
+            "a/b/c/d.pem",
         ] {
             let path = dir.path().join(path);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -135,7 +137,16 @@ mod tests {
             .iter()
             .map(|s| (s.env.as_str(), s.client.as_str()))
             .collect();
-        assert_eq!(names, [("", "ca.crt"), ("dev", "alpha"), ("prod", "beta")]);
+        assert_eq!(
+            names,
+            [
+                ("", "a/b/c/d.pem"),
+                ("", "ca.crt"),
+                ("dev", "alpha"),
+                ("", "gamma"),
+                ("prod", "beta")
+            ]
+        );
         assert!(
             walk(&dir.path().join("missing"))
                 .unwrap_err()
@@ -161,8 +172,19 @@ mod tests {
         // Text around a PEM block is allowed: 4 KiB of it is read, 1 MiB and more is not.
         let padded = format!("{}\n{}", "#".repeat(4096), pki.client.cert_pem);
         assert!(read(padded).is_ok());
-        let huge = format!("{}\n{}", "#".repeat(1024 * 1024), pki.client.cert_pem);
-        assert_eq!(read(huge).unwrap_err(), "is larger than 1024 KiB");
+        // Exactly 1 MiB is read; one byte more is not.
+        let fill = |total: usize| {
+            format!(
+                "{}\n{}",
+                "#".repeat(total - 1 - pki.client.cert_pem.len()),
+                pki.client.cert_pem
+            )
+        };
+        assert!(read(fill(1024 * 1024)).is_ok());
+        assert_eq!(
+            read(fill(1024 * 1024 + 1)).unwrap_err(),
+            "is larger than 1024 KiB"
+        );
     }
 
     #[test]

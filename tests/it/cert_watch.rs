@@ -365,6 +365,19 @@ fn nothing_due_is_exit_0_and_silent_and_the_window_alone_is_exit_1() {
         .unwrap();
     assert_eq!(window.status.code(), Some(1));
     assert!(slack.requests().is_empty());
+    // Expired, to a webhook: the JSON result, as --format json prints it.
+    let hook = Receiver::start(Arc::new(|_, _| Reply::Answer(200, Vec::new(), "ok".into())));
+    let expired = heartbeat()
+        .args(["cert", "watch"])
+        .arg(&tree)
+        .args(["--notify", "webhook", "--at", &date_in(200)])
+        .env("HEARTBEAT_WEBHOOK_URL", hook.url("/hook"))
+        .output()
+        .unwrap();
+    assert_eq!(expired.status.code(), Some(6));
+    let posted = hook.requests()[0].json();
+    assert_eq!(posted["exit_code"], 6);
+    assert_eq!(posted["certificates"][0]["state"], "expired");
 }
 
 #[test]
