@@ -204,36 +204,42 @@ fn refused_by(class: FailureClass) -> Option<&'static str> {
     }
 }
 
-/// Packs lines into sections of at most `SECTION_MAX` characters and `MAX_SECTIONS` sections; the last line
-/// says how many checks were left out.
+/// Packs lines into sections of at most `SECTION_MAX` characters and `MAX_SECTIONS` sections; when they do not
+/// all fit, the last section ends with how many checks were left out (lines give way to that note).
 fn sections(lines: &[String]) -> Vec<String> {
-    let mut sections: Vec<String> = Vec::new();
-    let mut current = String::new();
-    for (index, line) in lines.iter().enumerate() {
-        let fits = current.chars().count() + 1 + line.chars().count() <= SECTION_MAX;
-        if !current.is_empty() && !fits {
-            sections.push(std::mem::take(&mut current));
-        }
-        if sections.len() == MAX_SECTIONS {
-            let left = lines.len() - index;
-            let last = sections.last_mut().expect("MAX_SECTIONS > 0");
-            let note = format!("\n… and {left} more not shown");
-            while last.chars().count() + note.chars().count() > SECTION_MAX {
-                let cut_at = last.rfind('\n').unwrap_or(0);
-                last.truncate(cut_at);
+    let width = |text: &str| text.chars().count();
+    let mut packed: Vec<Vec<String>> = Vec::new();
+    let mut size = 0;
+    for line in lines {
+        match packed.last_mut() {
+            Some(last) if size + 1 + width(line) <= SECTION_MAX => {
+                last.push(line.clone());
+                size += 1 + width(line);
             }
-            last.push_str(&note);
-            return sections;
+            _ => {
+                packed.push(vec![line.clone()]);
+                size = width(line);
+            }
         }
-        if !current.is_empty() {
-            current.push('\n');
+    }
+    if packed.len() > MAX_SECTIONS {
+        packed.truncate(MAX_SECTIONS);
+        let before: usize = packed[..MAX_SECTIONS - 1].iter().map(Vec::len).sum();
+        let last = packed.last_mut().expect("MAX_SECTIONS > 0");
+        loop {
+            let note = format!("… and {} more not shown", lines.len() - before - last.len());
+            let used: usize = last.iter().map(|l| width(l) + 1).sum();
+            if used + width(&note) <= SECTION_MAX || last.is_empty() {
+                last.push(note);
+                break;
+            }
+            last.pop();
         }
-        current.push_str(line);
     }
-    if !current.is_empty() {
-        sections.push(current);
-    }
-    sections
+    packed
+        .into_iter()
+        .map(|section| section.join("\n"))
+        .collect()
 }
 
 /// Escapes the three characters Slack reads as markup (`<!channel>`, `<url|label>`, entities).
@@ -398,6 +404,12 @@ mod tests {
         assert_eq!(shown[4], "• RECOVERED back, after 5m down");
         let line = context(&story(&results, &news, ExitCode::Tls, None));
         assert_eq!(line, "Exit 4 · 3 went down · 1 still down · 1 recovered");
+        // Kinds of news that did not happen are not named.
+        let one: News = vec![("gate".into(), Change::Down { failures: 1 })];
+        assert_eq!(
+            context(&story(&results, &one, ExitCode::Unhealthy, None)),
+            "Exit 1 · 1 went down"
+        );
         // Without a state file nothing is known of the runs before: "failing", never a count.
         let mut stateless = story(&results, &news, ExitCode::Tls, None);
         stateless.remembered = false;
@@ -508,6 +520,25 @@ mod tests {
             .and_then(|n| n.parse().ok())
             .unwrap();
         assert_eq!(shown + left, 200);
+        // Lines that fill a section to the character make room for the note: every line is counted.
+        let lines: Vec<String> = (0..40)
+            .map(|i| format!("{i:03}{}", "y".repeat(996)))
+            .collect();
+        let packed = sections(&lines);
+        assert_eq!(packed.len(), MAX_SECTIONS);
+        assert!(packed.iter().all(|s| s.chars().count() <= SECTION_MAX));
+        let shown: usize = packed.iter().map(|s| s.matches("yyy").count() / 332).sum();
+        assert_eq!(shown, 3 * 7 + 2);
+        assert!(
+            packed[7].ends_with(&format!("… and {} more not shown", 40 - shown)),
+            "{}",
+            packed[7]
+        );
+        // The limit to the character: 1500 + 1 + 1499 is one section, 1500 + 1 + 1500 two.
+        let fits = ["a".repeat(1500), "b".repeat(1499)];
+        assert_eq!(sections(&fits).len(), 1);
+        let over = ["a".repeat(1500), "b".repeat(1500)];
+        assert_eq!(sections(&over).len(), 2);
         // A short list is one section, every line in it.
         let few = sections(&["a".to_string(), "b".to_string()]);
         assert_eq!(few, ["a\nb"]);
