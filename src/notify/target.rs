@@ -240,5 +240,22 @@ mod tests {
             ]))
             .is_ok()
         );
+        // Slack's channel names stop at 80 characters.
+        let longest = "c".repeat(80);
+        assert!(
+            slack(&env(&[
+                (SLACK_BOT_TOKEN, "xoxb-1"),
+                (SLACK_CHANNEL, &longest)
+            ]))
+            .is_ok()
+        );
+        let longer = "c".repeat(81);
+        assert!(
+            slack(&env(&[
+                (SLACK_BOT_TOKEN, "xoxb-1"),
+                (SLACK_CHANNEL, &longer)
+            ]))
+            .is_err()
+        );
     }
 }

@@ -165,5 +165,17 @@ mod tests {
         let (loaded, warning) = load(&path);
         assert_eq!(loaded, fresh);
         assert!(warning.unwrap().contains("is larger than 4 MiB"));
+        // Exactly the limit is read.
+        let head = "{\"version\": 1, \"checks\": {}, \"x\": \"";
+        let exact = format!(
+            "{head}{}\"}}",
+            "x".repeat(MAX_SIZE as usize - head.len() - 2)
+        );
+        assert_eq!(exact.len() as u64, MAX_SIZE);
+        std::fs::write(&path, exact).unwrap();
+        assert_eq!(load(&path), (fresh.clone(), None));
+        // A path through a file is not "missing": it cannot be read.
+        let (_, warning) = load(&path.join("state.json"));
+        assert!(warning.unwrap().contains("could not be read"));
     }
 }

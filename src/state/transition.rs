@@ -287,6 +287,26 @@ mod tests {
     }
 
     #[test]
+    fn a_check_a_signal_stopped_or_a_requirement_skipped_has_no_verdict() {
+        use crate::probe::failure::FailureClass;
+        use crate::probe::sample::{failing, passing};
+        let stopped = failing(
+            "a",
+            FailureClass::Interrupted(crate::interrupt::Signal::Terminate),
+            "stopped",
+        );
+        assert_eq!(outcome_of(&stopped), Unknown);
+        let mut skipped = passing("a");
+        skipped.skipped = Some("needs login".into());
+        assert_eq!(outcome_of(&skipped), Unknown);
+        assert_eq!(
+            outcome_of(&failing("a", FailureClass::Timeout, "slow")),
+            Down
+        );
+        assert_eq!(outcome_of(&passing("a")), Up);
+    }
+
+    #[test]
     fn a_clock_that_went_back_never_underflows() {
         let entry = Entry {
             failures: 3,
