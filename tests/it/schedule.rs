@@ -402,8 +402,20 @@ fn interrupted_run_sends_nothing(signal: i32, code: i32) {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    // The connection is accepted (by the backlog) and never answered: the check is in flight.
-    let (_held, _) = hang.accept().unwrap();
+    // The connection is accepted and never answered: the check is in flight. Bounded: a run that ended
+    // without connecting fails the test instead of hanging it.
+    hang.set_nonblocking(true).unwrap();
+    let waiting = Instant::now();
+    let _held = loop {
+        match hang.accept() {
+            Ok((stream, _)) => break stream,
+            Err(_) if waiting.elapsed() < Duration::from_secs(30) => {
+                assert!(child.try_wait().unwrap().is_none(), "the run ended before it connected");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(error) => panic!("the run never connected: {error}"),
+        }
+    };
     // SAFETY: a plain kill(2) to the child this test spawned.
     unsafe { libc::kill(child.id() as i32, signal) };
     assert_eq!(child.wait().unwrap().code(), Some(code));
