@@ -292,6 +292,27 @@ mod tests {
     }
 
     #[test]
+    fn an_ignore_holds_up_to_the_second_before_its_end() {
+        let (_, not_after) = certificate();
+        let ends = not_after - 14 * DAY;
+        let at_end = Ignore {
+            client: "tester".into(),
+            reason: "r".into(),
+            until: "x".into(),
+            ends,
+        };
+        assert_eq!(
+            judged_at(14 * DAY, &[at_end.clone()], &[]).state,
+            State::Alert
+        );
+        let before = Ignore {
+            ends: ends + 1,
+            ..at_end
+        };
+        assert_eq!(judged_at(14 * DAY, &[before], &[]).state, State::Ignored);
+    }
+
+    #[test]
     fn a_certificate_from_another_ca_is_named() {
         let pki = crate::sandbox::pki::Pki::generate(&["localhost"]).unwrap();
         let other = crate::sandbox::pki::Pki::generate(&["localhost"]).unwrap();

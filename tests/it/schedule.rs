@@ -410,7 +410,10 @@ fn interrupted_run_sends_nothing(signal: i32, code: i32) {
         match hang.accept() {
             Ok((stream, _)) => break stream,
             Err(_) if waiting.elapsed() < Duration::from_secs(30) => {
-                assert!(child.try_wait().unwrap().is_none(), "the run ended before it connected");
+                assert!(
+                    child.try_wait().unwrap().is_none(),
+                    "the run ended before it connected"
+                );
                 std::thread::sleep(Duration::from_millis(10));
             }
             Err(error) => panic!("the run never connected: {error}"),
