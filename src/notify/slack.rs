@@ -546,6 +546,39 @@ mod tests {
     }
 
     #[test]
+    fn sections_count_every_separator_to_the_character() {
+        let line = |c: &str, n: usize| c.repeat(n);
+        // 999 + 1 + 999 + 1 + 1000 is 3000: one section; with 1001 it is 3001: two.
+        assert_eq!(
+            sections(&[line("a", 999), line("b", 999), line("c", 1000)]).len(),
+            1
+        );
+        assert_eq!(
+            sections(&[line("a", 999), line("b", 999), line("c", 1001)]).len(),
+            2
+        );
+        // Exactly eight sections: all shown, no note.
+        let eight: Vec<String> = (0..MAX_SECTIONS).map(|_| line("x", 3000)).collect();
+        let packed = sections(&eight);
+        assert_eq!(packed.len(), MAX_SECTIONS);
+        assert!(!packed.concat().contains("more not shown"));
+        // The last section's lines and the note, with their separators, must fit: one line gives way.
+        let note = "… and 2 more not shown".chars().count();
+        let mut lines: Vec<String> = (0..MAX_SECTIONS - 1).map(|_| line("x", 3000)).collect();
+        lines.push(line("a", 1000));
+        lines.push(line("b", 3001 - 2 - note - 1000));
+        lines.push(line("z", 3000));
+        lines.push(line("z", 3000));
+        let packed = sections(&lines);
+        assert!(
+            packed.iter().all(|s| s.chars().count() <= SECTION_MAX),
+            "{:?}",
+            packed.iter().map(|s| s.chars().count()).collect::<Vec<_>>()
+        );
+        assert!(packed[MAX_SECTIONS - 1].ends_with("\n… and 3 more not shown"));
+    }
+
+    #[test]
     fn durations_read_in_their_largest_units() {
         assert_eq!(human(Duration::from_secs(30)), "30s");
         assert_eq!(human(Duration::from_secs(45 * 60)), "45m");
