@@ -52,7 +52,7 @@ APT = {"musl-tools": {"musl-gcc"}, "file": {"file"}, "nodejs": set(), "npm": set
        "runc": {"runc"}, "shfmt": {"shfmt"}}
 APK = {"curl": {"curl"}, "ca-certificates": set()}
 PIP = {"pyyaml": set(), "pytest": {"pytest"}, "check-jsonschema": {"check-jsonschema"}, "yamllint": {"yamllint"},
-       "kubernetes-validate": {"kubernetes-validate"}}
+       "kubernetes-validate": {"kubernetes-validate"}, "prometheus-client": set()}
 # Installers recognised by what they fetch, and what they leave where.
 INSTALLERS = {"sh.rustup.rs": {"$HOME/.cargo/bin/cargo"}, "circleci-cli/": {"$HOME/bin/circleci"},
               "/usr/local/bin/heartbeat": {"heartbeat"}}

@@ -302,7 +302,7 @@ mod tests {
             ends,
         };
         assert_eq!(
-            judged_at(14 * DAY, &[at_end.clone()], &[]).state,
+            judged_at(14 * DAY, std::slice::from_ref(&at_end), &[]).state,
             State::Alert
         );
         let before = Ignore {
