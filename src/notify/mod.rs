@@ -2,6 +2,7 @@
 //! or an incoming webhook) or any webhook (the JSON result), when the run's news calls for it. A notification
 //! never changes the verdict: if it cannot be sent, a warning says so and the exit code stands.
 
+mod mrkdwn;
 mod notifier;
 mod slack;
 mod target;
