@@ -2,6 +2,8 @@
 # `openssl x509 -req` without extensions) and nginx with ssl_verify_client on, serving a person behind a key.
 # bench_pki WORK CLIENT...       writes WORK/ca.pem, WORK/server.{pem,key} and WORK/CLIENT.{pem,key}
 # bench_nginx WORK PORT KEY      starts nginx (daemon; WORK/nginx.pid) answering GET /v1/persons…
+# bench_check_context WORK       both, on a free port, and exports one check's context (SERVICE_URL, API_KEY,
+#                                MTLS_CERT, MTLS_KEY, SERVICE_CA_CERT)
 
 bench_pki() {
   local work=$1 client
@@ -46,4 +48,18 @@ http {
 CONF
   "$nginx" -p "$work" -e "$work/error.log" -c "$work/nginx.conf"
   sleep 0.3
+}
+
+bench_check_context() {
+  local work=$1 port api_key
+  bench_pki "$work" client
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  api_key=bench-$(openssl rand -hex 8)
+  bench_nginx "$work" "$port" "$api_key"
+  export SERVICE_URL="https://127.0.0.1:$port/v1/persons?first_name=Ada"
+  export API_KEY=$api_key
+  MTLS_CERT=$(base64 -w0 "$work/client.pem")
+  MTLS_KEY=$(base64 -w0 "$work/client.key")
+  SERVICE_CA_CERT=$(base64 -w0 "$work/ca.pem")
+  export MTLS_CERT MTLS_KEY SERVICE_CA_CERT
 }

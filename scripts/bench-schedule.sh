@@ -17,16 +17,7 @@ work=$(mktemp -d)
 trap 'kill "$(cat "$work/nginx.pid" 2>/dev/null)" 2>/dev/null || true; rm -rf "$work"' EXIT
 
 . scripts/bench-nginx.sh
-bench_pki "$work" client
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-api_key=bench-$(openssl rand -hex 8)
-bench_nginx "$work" "$port" "$api_key"
-
-export SERVICE_URL="https://127.0.0.1:$port/v1/persons?first_name=Ada"
-export API_KEY=$api_key
-MTLS_CERT=$(base64 -w0 "$work/client.pem"); export MTLS_CERT
-MTLS_KEY=$(base64 -w0 "$work/client.key"); export MTLS_KEY
-SERVICE_CA_CERT=$(base64 -w0 "$work/ca.pem"); export SERVICE_CA_CERT
+bench_check_context "$work"
 
 python3 - "$runs" "$binary" "$work" <<'PY'
 import statistics, subprocess, sys, time
