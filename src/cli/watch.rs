@@ -143,11 +143,8 @@ pub fn run(
     }
     let lines = crate::fleet::lines(&judged);
     if let (Some(notifier), false) = (&inputs.notifier, lines.is_empty()) {
-        let good = false;
         let summary = format!("{} certificates need action", lines.len());
-        if let Some(stopped) =
-            announce(notifier, good, &summary, &lines, &json.to_string(), stderr)?
-        {
+        if let Some(stopped) = announce(notifier, &summary, &lines, &json.to_string(), stderr)? {
             return Ok(stopped);
         }
     }
@@ -157,7 +154,6 @@ pub fn run(
 /// Sends the one message, bounded, and stoppable by SIGINT or SIGTERM (their exit code is returned).
 fn announce(
     notifier: &Notifier,
-    good: bool,
     summary: &str,
     lines: &[String],
     json: &str,
@@ -177,7 +173,7 @@ fn announce(
     };
     let sent = runtime.block_on(async {
         tokio::select! {
-            sent = notifier.announce(&delivery, good, summary, lines, json) => Ok(sent),
+            sent = notifier.announce(&delivery, false, summary, lines, json) => Ok(sent),
             signal = listener.wait() => Err(signal),
         }
     });
