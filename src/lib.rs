@@ -6,6 +6,7 @@
 
 pub mod access;
 mod atomic_file;
+mod bounded_file;
 pub mod cli;
 mod delivery;
 #[cfg(feature = "sandbox")]

@@ -12,21 +12,8 @@ const MAX_INDENT: usize = 256;
 /// Reads a configuration file (the consumers, roles, routes or fixtures), never more than `MAX_FILE` and one
 /// byte: a larger file is refused without being read whole. The error names the kind of failure.
 pub fn read_file(path: &std::path::Path) -> Result<String, String> {
-    use std::io::Read as _;
-    let metadata =
-        std::fs::metadata(path).map_err(|e| format!("could not be read ({})", e.kind()))?;
-    // A FIFO or a device could block forever.
-    if !metadata.is_file() {
-        return Err("is not a regular file".to_string());
-    }
-    let mut text = String::new();
-    std::fs::File::open(path)
-        .and_then(|file| file.take(MAX_FILE as u64 + 1).read_to_string(&mut text))
-        .map_err(|e| format!("could not be read ({})", e.kind()))?;
-    if text.len() > MAX_FILE {
-        return Err(format!("is larger than {MAX_FILE} bytes"));
-    }
-    Ok(text)
+    crate::bounded_file::read_text(path, MAX_FILE as u64)
+        .map_err(|why| why.describe(&format!("{MAX_FILE} bytes")))
 }
 
 /// Refuses, cheaply and before parsing, a file too large, nested too deeply or indented too far.

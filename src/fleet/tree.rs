@@ -92,16 +92,8 @@ pub fn read_file(source: Source) -> Found {
 }
 
 fn read_der(path: &Path) -> Result<Vec<u8>, String> {
-    use std::io::Read as _;
-    let file =
-        std::fs::File::open(path).map_err(|e| format!("could not be read ({})", e.kind()))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("could not be read ({})", e.kind()))?;
-    if bytes.len() as u64 > MAX_FILE {
-        return Err(format!("is larger than {} KiB", MAX_FILE / 1024));
-    }
+    let bytes = crate::bounded_file::read(path, MAX_FILE)
+        .map_err(|why| why.describe(&format!("{} KiB", MAX_FILE / 1024)))?;
     let certificates =
         crate::tls::input::parse_certificates("file", &bytes).map_err(|p| p.message)?;
     certificates

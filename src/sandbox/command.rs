@@ -103,21 +103,14 @@ fn load_pki(args: &Settings, names: &[&str]) -> Result<Pki, Error> {
 
 /// Reads the consumers, roles and revocation list in the shape of the team's `authorisation.yaml`.
 fn load_consumers(path: &Path) -> Result<Rules, Error> {
-    let reading = || format!("reading --consumers {}", path.display());
-    let file = std::fs::File::open(path).map_err(|e| Error::io(reading(), e))?;
-    // One byte past the limit is enough to know the file is too large: a huge file is never read whole.
-    let mut text = String::new();
-    std::io::Read::read_to_string(
-        &mut std::io::Read::take(file, crate::access::MAX_FILE as u64 + 1),
-        &mut text,
-    )
-    .map_err(|e| Error::io(reading(), e))?;
-    Rules::from_yaml(&text).map_err(|why| {
+    let problem = |why| {
         Error::Config(vec![crate::error::Problem::new(
             format!("--consumers {}", path.display()),
             why,
         )])
-    })
+    };
+    let text = crate::access::read_file(path).map_err(problem)?;
+    Rules::from_yaml(&text).map_err(problem)
 }
 
 /// Writes the variables as a file to source, readable by its owner only: it holds keys. The file is made new

@@ -3,7 +3,6 @@
 //! or a changed verdict.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -63,23 +62,12 @@ pub fn load(path: &Path) -> (Record, Option<String>) {
 
 /// Reads the file when it is a regular file of a sane size; `None` when it does not exist.
 fn read(path: &Path) -> Result<Option<String>, String> {
-    let metadata = match std::fs::metadata(path) {
-        Ok(metadata) => metadata,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(error) => return Err(format!("could not be read ({})", error.kind())),
-    };
-    // A FIFO or a device would hang or never end.
-    if !metadata.is_file() {
-        return Err("is not a regular file".to_string());
+    use crate::bounded_file::{Refused, read_text};
+    match read_text(path, MAX_SIZE) {
+        Ok(text) => Ok(Some(text)),
+        Err(Refused::Missing) => Ok(None),
+        Err(why) => Err(why.describe(&format!("{} MiB", MAX_SIZE / 1024 / 1024))),
     }
-    if metadata.len() > MAX_SIZE {
-        return Err(format!("is larger than {} MiB", MAX_SIZE / 1024 / 1024));
-    }
-    let mut text = String::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_SIZE).read_to_string(&mut text))
-        .map_err(|error| format!("could not be read ({})", error.kind()))?;
-    Ok(Some(text))
 }
 
 /// Writes the record atomically, readable by its owner only.

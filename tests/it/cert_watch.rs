@@ -414,3 +414,26 @@ fn bad_inputs_are_named_with_exit_2_and_nothing_is_sent() {
         assert!(stderr.contains(problem), "{problem}: {stderr}");
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_named_as_a_certificate_is_refused_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("client.pem");
+    let path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo(3) with a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0);
+    let output = heartbeat()
+        .args(["cert", "watch"])
+        .arg(&fifo)
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "an unreadable certificate needs action"
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("unreadable"));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("is not a regular file"));
+}
