@@ -29,9 +29,21 @@ pub struct Message<'a> {
 }
 
 /// The receiver's answer to a send.
+#[derive(Debug)]
 pub struct Answer {
     pub status: u16,
     pub body: String,
+}
+
+impl Answer {
+    /// The answer when it is a 2xx; otherwise why not, naming who answered ("the Pushgateway answered 400").
+    pub fn accepted(self, who: &str) -> Result<Self, String> {
+        if (200..300).contains(&self.status) {
+            Ok(self)
+        } else {
+            Err(format!("{who} answered {}", self.status))
+        }
+    }
 }
 
 /// One HTTP client for everything a run sends after its verdict.
@@ -197,6 +209,23 @@ mod tests {
         assert_eq!(retry_after(" 3 "), Some(Duration::from_secs(3)));
         assert_eq!(retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
         assert_eq!(retry_after("-1"), None);
+    }
+
+    #[test]
+    fn only_a_2xx_is_accepted() {
+        let answer = |status| Answer {
+            status,
+            body: String::new(),
+        };
+        assert!(answer(200).accepted("x").is_ok() && answer(299).accepted("x").is_ok());
+        assert_eq!(
+            answer(199).accepted("the receiver").unwrap_err(),
+            "the receiver answered 199"
+        );
+        assert_eq!(
+            answer(300).accepted("the receiver").unwrap_err(),
+            "the receiver answered 300"
+        );
     }
 
     #[test]

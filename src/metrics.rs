@@ -206,12 +206,11 @@ pub async fn push(
         body: text,
         bearer: None,
     };
-    let answer = delivery.send(&message).await?;
-    if (200..300).contains(&answer.status) {
-        Ok(())
-    } else {
-        Err(format!("the Pushgateway answered {}", answer.status))
-    }
+    delivery
+        .send(&message)
+        .await?
+        .accepted("the Pushgateway")
+        .map(|_| ())
 }
 
 #[cfg(test)]

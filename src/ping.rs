@@ -43,12 +43,11 @@ pub async fn send(
         body: summary,
         bearer: None,
     };
-    let answer = delivery.send(&message).await?;
-    if (200..300).contains(&answer.status) {
-        Ok(())
-    } else {
-        Err(format!("the ping receiver answered {}", answer.status))
-    }
+    delivery
+        .send(&message)
+        .await?
+        .accepted("the ping receiver")
+        .map(|_| ())
 }
 
 #[cfg(test)]

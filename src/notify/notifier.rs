@@ -200,10 +200,7 @@ async fn post(delivery: &Delivery, target: &Target, body: String) -> Result<(), 
         body,
         bearer,
     };
-    let answer = delivery.send(&message).await?;
-    if !(200..300).contains(&answer.status) {
-        return Err(format!("the receiver answered {}", answer.status));
-    }
+    let answer = delivery.send(&message).await?.accepted("the receiver")?;
     if matches!(target, Target::SlackApi { .. }) {
         return slack_ok(&answer.body);
     }
