@@ -198,15 +198,7 @@ fn announce(
 fn summary(judged: &[Judged]) -> String {
     let count = |state| judged.iter().filter(|j| j.state == state).count();
     let mut parts = vec![format!("{} certificates", judged.len())];
-    for state in [
-        State::Expired,
-        State::Unreadable,
-        State::Foreign,
-        State::Alert,
-        State::Expiring,
-        State::Revoked,
-        State::Ignored,
-    ] {
+    for state in State::ALL.into_iter().filter(|s| *s != State::Ok) {
         let n = count(state);
         if n > 0 {
             parts.push(format!("{n} {}", state.as_str()));

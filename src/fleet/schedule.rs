@@ -26,6 +26,18 @@ pub enum State {
 }
 
 impl State {
+    /// Every state, in order of urgency.
+    pub const ALL: [Self; 8] = [
+        Self::Expired,
+        Self::Unreadable,
+        Self::Foreign,
+        Self::Alert,
+        Self::Expiring,
+        Self::Revoked,
+        Self::Ignored,
+        Self::Ok,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Expired => "expired",
@@ -191,19 +203,7 @@ mod tests {
 
     #[test]
     fn each_state_has_its_word_and_only_the_urgent_ones_are_told() {
-        let words: Vec<&str> = [
-            State::Expired,
-            State::Unreadable,
-            State::Foreign,
-            State::Alert,
-            State::Expiring,
-            State::Revoked,
-            State::Ignored,
-            State::Ok,
-        ]
-        .iter()
-        .map(|s| s.as_str())
-        .collect();
+        let words: Vec<&str> = State::ALL.iter().map(|s| s.as_str()).collect();
         assert_eq!(
             words,
             [
