@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 . scripts/ensure-packages.sh
 ensure_packages /usr/sbin/nginx=nginx-light curl=curl openssl=openssl shellcheck=shellcheck bats=bats \
   busybox=busybox strip=binutils file=file musl-gcc=musl-tools jq=jq python3=python3 node=nodejs npm=npm \
-  shfmt=shfmt podman=podman runc=runc
+  shfmt=shfmt podman=podman runc=runc setsid=util-linux
 rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
 # The release tests build the static x86_64 binary; without the target they say so and skip.
@@ -50,7 +50,9 @@ log=$(mktemp)
 # Tests that cannot run here (a capability this machine lacks) record why in this file; the summary counts them.
 HEARTBEAT_SKIP_LOG=$(mktemp)
 export HEARTBEAT_SKIP_LOG
-trap 'rm -f "$log" "$HEARTBEAT_SKIP_LOG"' EXIT
+static_build=
+# A build still running when the run ends (interrupted) is stopped with it: its own process group, whole.
+trap '[ -z "$static_build" ] || kill -- -"$static_build" 2>/dev/null; rm -f "$log" "$HEARTBEAT_SKIP_LOG"' EXIT
 
 # Every stage runs even when one before it failed, so the closing line always comes; the failing stages are
 # named there and make the exit code non-zero. Arguments pick stages for a quick loop (README, Contributing):
@@ -63,6 +65,12 @@ for stage in "${stages[@]}"; do
     *) echo "scripts/test.sh: unknown stage '$stage' (fmt, clippy, rust, python, bats)" >&2; exit 2 ;;
   esac
 done
+# The static release build (minutes cold, over a minute after any change: LTO) starts now, beside the debug
+# builds and the Rust tests; the Python tests that need it run last and wait for it (scripts/build-static.sh).
+if [[ " ${stages[*]} " == *" python "* ]] && [ -z "${HEARTBEAT_SKIP_MUSL:-}" ]; then
+  setsid scripts/build-static.sh >/dev/null 2>&1 &
+  static_build=$!
+fi
 failed_stages=()
 logged() { "$@" 2>&1 | tee -a "$log"; }
 for stage in "${stages[@]}"; do

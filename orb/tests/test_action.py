@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from test_orb import ROOT, TARGET, binary, release, sandbox, version  # noqa: F401 (pytest fixtures)
+from test_orb import ROOT, TARGET, binary, packed, release, sandbox, version  # noqa: F401 (pytest fixtures)
 
 NODE_TOOLS = ROOT / "target" / "node-tools"
 SHELLS = {"sh": ["sh", "-e"], "bash": ["bash", "--noprofile", "--norc", "-eo", "pipefail"]}

@@ -173,10 +173,19 @@ class ReleaseServer:
         return [path for path in self.requests if path.endswith(".tar.gz")]
 
 
-@pytest.fixture
-def release(tmp_path, binary, version):
-    root = tmp_path / "releases"
+@pytest.fixture(scope="module")
+def packed(tmp_path_factory, binary, version):
+    """The release directory, packed once per module: packing the binary takes over a second."""
+    root = tmp_path_factory.mktemp("packed")
     subprocess.run([str(ROOT / "scripts" / "package.sh"), version, TARGET, str(binary), str(root / f"v{version}")], check=True, capture_output=True)
+    return root
+
+
+@pytest.fixture
+def release(tmp_path, packed, version):
+    """A copy of the packed release for this test alone (some tamper with it), served on 127.0.0.1."""
+    root = tmp_path / "releases"
+    shutil.copytree(packed, root)
     server = ReleaseServer(root)
     yield server, root / f"v{version}"
     server.httpd.shutdown()

@@ -14,11 +14,16 @@ TARGET = "x86_64-unknown-linux-musl"
 
 @pytest.fixture(scope="session")
 def static_binary():
-    """The x86_64 musl release build, as the release ships it."""
+    """The x86_64 musl release build, as the release ships it (`scripts/build-static.sh`)."""
     if os.environ.get("HEARTBEAT_SKIP_MUSL"):
         pytest.skip(f"the {TARGET} target could not be installed: {os.environ['HEARTBEAT_SKIP_MUSL']}")
-    subprocess.run(["cargo", "build", "--release", "--locked", "--quiet", "--target", TARGET], cwd=ROOT, check=True)
-    return ROOT / "target" / TARGET / "release" / "heartbeat"
+    built = subprocess.run([str(ROOT / "scripts" / "build-static.sh")], stdout=subprocess.PIPE, text=True, check=True)
+    return Path(built.stdout.strip())
+
+
+def pytest_collection_modifyitems(items):
+    """The tests that need the static binary run last, so the others run while it builds."""
+    items.sort(key=lambda item: "static_binary" in item.fixturenames)
 
 
 def read_env_file(path: Path) -> dict[str, str]:

@@ -49,7 +49,7 @@ IMAGES = {
 APT = {"musl-tools": {"musl-gcc"}, "file": {"file"}, "nodejs": set(), "npm": set(), "nginx-light": {"/usr/sbin/nginx", "nginx"},
        "curl": {"curl"}, "openssl": {"openssl"}, "shellcheck": {"shellcheck"}, "bats": {"bats"}, "busybox": {"busybox"},
        "binutils": {"strip"}, "jq": {"jq"}, "python3": {"python3"}, "python3-venv": set(), "podman": {"podman"},
-       "runc": {"runc"}, "shfmt": {"shfmt"}}
+       "runc": {"runc"}, "shfmt": {"shfmt"}, "util-linux": {"setsid"}}
 APK = {"curl": {"curl"}, "ca-certificates": set()}
 PIP = {"pyyaml": set(), "pytest": {"pytest"}, "check-jsonschema": {"check-jsonschema"}, "yamllint": {"yamllint"},
        "kubernetes-validate": {"kubernetes-validate"}, "prometheus-client": set()}
