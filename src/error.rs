@@ -215,4 +215,49 @@ mod tests {
         assert_eq!(ExitCode::most_telling([DoorOpen, Usage]), Usage);
         assert_eq!(ExitCode::most_telling([]), Healthy);
     }
+
+    fn reported(error: &Error) -> String {
+        let mut out = Vec::new();
+        error.report(&mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn a_report_names_every_problem_and_the_hint_that_fits() {
+        let one = Error::Config(vec![Problem::new("--url", "is empty")]);
+        assert_eq!(
+            reported(&one),
+            "heartbeat: error: invalid configuration (1 problem):\n  - --url: is empty\n  \
+             hint: nothing was sent; set the inputs named above (see --help) and run again\n"
+        );
+        let two = Error::Config(vec![Problem::new("a", "x"), Problem::new("b", "y")]);
+        assert!(reported(&two).starts_with(
+            "heartbeat: error: invalid configuration (2 problems):\n  - a: x\n  - b: y\n  hint: "
+        ));
+        let write = Error::Write {
+            path: PathBuf::from("/nowhere/r.xml"),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        };
+        assert!(
+            reported(&write).ends_with("\n  hint: check the directory exists and is writable\n")
+        );
+        // Errors that are not the user's inputs have no hint line.
+        let usage = Error::Usage("no such command".into());
+        assert_eq!(reported(&usage), "heartbeat: error: no such command\n");
+        assert_eq!(Error::Demo("x".into()).hint(), None);
+    }
+
+    #[test]
+    fn a_reader_that_left_is_not_an_error_but_a_full_disk_is() {
+        let gone = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+        assert!(Error::output("stdout", Err(gone)).is_ok());
+        assert!(Error::output("stdout", Ok(())).is_ok());
+        let full = std::io::Error::from(std::io::ErrorKind::StorageFull);
+        let error = Error::output("writing the report", Err(full)).unwrap_err();
+        assert!(
+            error.to_string().starts_with("writing the report: "),
+            "{error}"
+        );
+        assert_eq!(error.exit_code(), ExitCode::Usage);
+    }
 }

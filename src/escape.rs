@@ -75,3 +75,36 @@ fn unicode_escape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Optio
     chars.nth(4);
     Some(decoded)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_escapes_decode_anywhere_and_invalid_ones_stay() {
+        assert_eq!(percent_decode("%41"), "A");
+        assert_eq!(percent_decode("a%41b%2fc"), "aAb/c");
+        assert_eq!(percent_decode("%41%42%43"), "ABC");
+        assert_eq!(percent_decode("x%4"), "x%4");
+        assert_eq!(percent_decode("%zz%"), "%zz%");
+        assert_eq!(percent_decode("100%"), "100%");
+        // A byte sequence that is not UTF-8 keeps the whole text as it was.
+        assert_eq!(percent_decode("a%ffb%41"), "a%ffb%41");
+        assert_eq!(percent_decode("%C3%A9"), "\u{e9}");
+    }
+
+    #[test]
+    fn json_escapes_decode_and_invalid_ones_keep_their_backslash() {
+        assert_eq!(unescape_json("plain"), "plain");
+        assert_eq!(unescape_json(r#"a\"b\\c\/d"#), r#"a"b\c/d"#);
+        assert_eq!(unescape_json(r"a\nb\rc\td\be\ff"), "a b c d e f");
+        assert_eq!(unescape_json(r"\u0041\u00e9"), "A\u{e9}");
+        assert_eq!(unescape_json(r"\ud83d\ude00!"), "\u{1f600}!");
+        // A high surrogate without its low half, a short escape, an unknown one: kept as written.
+        assert_eq!(unescape_json(r"\ud83dx"), r"\ud83dx");
+        assert_eq!(unescape_json(r"\ud83d\u0041"), r"\ud83dA");
+        assert_eq!(unescape_json(r"\u00"), r"\u00");
+        assert_eq!(unescape_json(r"\q"), r"\q");
+        assert_eq!(unescape_json("end\\"), "end\\");
+    }
+}
