@@ -8,6 +8,7 @@ pub mod classify;
 pub mod failure;
 mod redirect;
 mod result;
+mod retry;
 #[cfg(test)]
 pub(crate) mod sample;
 pub mod status;
@@ -27,8 +28,6 @@ pub use result::{Attempt, CheckResult};
 
 /// How many same-origin redirects `--follow-redirects` follows before giving up.
 const MAX_REDIRECTS: usize = 10;
-/// The longest `Retry-After` honoured when no `--deadline` bounds the run.
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
 
 /// What one run of a check needs besides the check: who calls, through which client, and what to redact.
 pub struct Caller<'a> {
@@ -56,7 +55,7 @@ pub async fn run(
                 .min(d.saturating_duration_since(Instant::now()))
         });
         let attempt = attempt(check, caller, number, budget).await;
-        let wait = match next_wait(check, &attempt, deadline) {
+        let wait = match retry::next_wait(&check.retry, &attempt, deadline) {
             Ok(wait) => wait,
             Err(reason) => {
                 stopped = Some(reason);
@@ -142,52 +141,6 @@ pub fn interrupted(
     });
     let stopped = Some(format!("stopped by {}", signal.name()));
     result(check, consumer, redactor, attempts, elapsed, stopped)
-}
-
-/// Decides how long to wait before the next attempt: `Ok(None)` when done, `Err` when retrying must stop early.
-fn next_wait(
-    check: &Check,
-    attempt: &Attempt,
-    deadline: Option<Instant>,
-) -> Result<Option<Duration>, String> {
-    let Some(failure) = &attempt.failure else {
-        return Ok(None);
-    };
-    if attempt.number >= check.retry.attempts {
-        return Ok(None);
-    }
-    if !failure.class.is_retryable() {
-        return Err("not retried: waiting cannot heal this".into());
-    }
-    // A client error says the same on every attempt — but for a timeout (408), too early (425) and too many
-    // requests (429), which ask for a later try.
-    if let Some(status) = attempt
-        .status
-        .filter(|s| (400..500).contains(s) && ![408, 425, 429].contains(s))
-    {
-        return Err(format!(
-            "not retried: a {status} is the same on every attempt"
-        ));
-    }
-    let wait = failure.retry_after.unwrap_or(check.retry.delay);
-    let server_asked = failure.retry_after.is_some();
-    match deadline {
-        Some(deadline)
-            if Instant::now()
-                .checked_add(wait)
-                .is_none_or(|at| at >= deadline) =>
-        {
-            Err(format!(
-                "not retried: waiting {} would pass --deadline",
-                crate::duration::human(wait)
-            ))
-        }
-        None if server_asked && wait > MAX_RETRY_AFTER => Err(format!(
-            "not retried: the server asked to wait {}",
-            crate::duration::human(wait)
-        )),
-        _ => Ok(Some(wait)),
-    }
 }
 
 async fn attempt(check: &Check, caller: &Caller<'_>, number: u32, budget: Duration) -> Attempt {
