@@ -384,5 +384,13 @@ mod tests {
         let url = reqwest::Url::parse("https://user:pa55@api.test/v1?key=k%2By%2F%3D9abc").unwrap();
         let shown = display_url(&r, &url);
         assert_eq!(shown, "https://api.test/v1?key=[redacted]");
+        // A user alone, or a password alone, is userinfo too.
+        for alone in [
+            "https://secret-user@api.test/v1",
+            "https://:secret-pass@api.test/v1",
+        ] {
+            let url = reqwest::Url::parse(alone).unwrap();
+            assert_eq!(display_url(&r, &url), "https://api.test/v1", "{alone}");
+        }
     }
 }

@@ -79,6 +79,9 @@ mod tests {
         );
         assert!(bounded(&format!("a: 'q' {deep}\n")).is_err());
         assert!(bounded(&format!("a: \"q\" {deep}\n")).is_err());
+        // Depth is how far collections nest, not how many there are: closed ones no longer count.
+        let many = "a: [1]\nb: {c: [2]}\n".repeat(MAX_FLOW_DEPTH);
+        assert_eq!(bounded(&many), Ok(()));
         let indented = |n: usize| format!("a:\n{}b: 1\n", " ".repeat(n));
         assert_eq!(bounded(&indented(MAX_INDENT)), Ok(()));
         assert!(
