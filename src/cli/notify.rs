@@ -170,3 +170,119 @@ fn writable_place(flag: &str, path: &Path) -> Option<Problem> {
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Flags {
+        #[command(flatten)]
+        notify: NotifyArgs,
+    }
+
+    fn built(flags: &[&str], vars: &[(&str, &str)]) -> Result<Followup, Vec<String>> {
+        let args = Flags::try_parse_from(std::iter::once("heartbeat").chain(flags.iter().copied()))
+            .unwrap()
+            .notify;
+        let env = Environment::from_pairs(vars.iter().map(|(k, v)| (*k, v.to_string())));
+        followup(&args, &env, "api.test").map_err(|error| match error {
+            Error::Config(problems) => problems.iter().map(ToString::to_string).collect(),
+            other => panic!("not a configuration error: {other}"),
+        })
+    }
+
+    #[test]
+    fn counting_and_reminding_need_the_runs_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state.json");
+        let state = state.to_str().unwrap();
+        assert!(built(&["--alert-after", "1"], &[]).is_ok());
+        let told = built(&["--alert-after", "2", "--remind-every", "1h"], &[])
+            .err()
+            .unwrap();
+        assert_eq!(told.len(), 2, "{told:?}");
+        assert!(told[0].starts_with("--alert-after: needs --state FILE"));
+        assert!(told[1].starts_with("--remind-every: needs --state FILE"));
+        let kept = built(
+            &[
+                "--state",
+                state,
+                "--alert-after",
+                "3",
+                "--remind-every",
+                "1h",
+            ],
+            &[],
+        )
+        .unwrap();
+        let policy = kept.state.unwrap().policy;
+        assert_eq!(
+            (policy.alert_after, policy.remind_every),
+            (3, Some(Duration::from_secs(3600)))
+        );
+        assert_eq!(kept.name, "api.test");
+    }
+
+    #[test]
+    fn a_file_written_after_the_run_needs_a_directory_to_go_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let here = dir.path().to_str().unwrap();
+        let missing = format!("{here}/missing/state.json");
+        let told = built(&["--state", &missing, "--metrics", here], &[])
+            .err()
+            .unwrap();
+        assert_eq!(
+            told,
+            [
+                format!("--state: the directory {here}/missing does not exist"),
+                format!("--metrics: {here} is a directory; name a file"),
+            ]
+        );
+        // A bare file name goes to the working directory, which exists.
+        assert_eq!(
+            built(&["--metrics", "heartbeat.prom", "--name", "dev"], &[])
+                .unwrap()
+                .name,
+            "dev"
+        );
+    }
+
+    #[test]
+    fn receivers_come_from_their_flag_or_their_variable() {
+        let none = built(&[], &[]).unwrap();
+        assert!(
+            none.ping.is_none()
+                && none.push.is_none()
+                && none.notifier.is_none()
+                && none.state.is_none()
+        );
+        let flag = built(&["--ping", "https://hc.test/abc", "--ping-start"], &[]).unwrap();
+        assert_eq!(flag.ping.unwrap().expose_secret(), "https://hc.test/abc");
+        assert!(flag.ping_start);
+        let vars = [
+            ("HEARTBEAT_PING_URL", "https://hc.test/var"),
+            ("HEARTBEAT_METRICS_PUSH_URL", "https://push.test"),
+        ];
+        let from_env = built(&[], &vars).unwrap();
+        assert_eq!(
+            from_env.ping.unwrap().expose_secret(),
+            "https://hc.test/var"
+        );
+        assert_eq!(from_env.push.unwrap().expose_secret(), "https://push.test");
+        let told = built(&["--ping-start"], &[]).err().unwrap();
+        assert_eq!(
+            told,
+            ["--ping-start: needs --ping URL (or HEARTBEAT_PING_URL)"]
+        );
+        // A variable that is set but wrong is named, not ignored.
+        let told = built(&[], &[("HEARTBEAT_PING_URL", "not a url")])
+            .err()
+            .unwrap();
+        assert_eq!(told.len(), 1, "{told:?}");
+        assert!(told[0].starts_with("HEARTBEAT_PING_URL"), "{told:?}");
+    }
+}
