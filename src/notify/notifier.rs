@@ -270,4 +270,35 @@ mod tests {
         assert!(notifier(On::Failure).due(&news));
         assert!(notifier(On::Always).due(&quiet));
     }
+
+    #[test]
+    fn the_link_names_the_run_where_it_ran() {
+        let link = |pairs: &[(&str, &str)]| {
+            run_link(&Environment::from_pairs(
+                pairs.iter().map(|(k, v)| (*k, v.to_string())),
+            ))
+        };
+        let github = [
+            ("GITHUB_SERVER_URL", "https://github.com"),
+            ("GITHUB_REPOSITORY", "org/repo"),
+            ("GITHUB_RUN_ID", "42"),
+        ];
+        assert_eq!(
+            link(&github).as_deref(),
+            Some("https://github.com/org/repo/actions/runs/42")
+        );
+        assert_eq!(link(&github[..2]), None, "a run id is needed");
+        let circle = [("CIRCLE_BUILD_URL", "https://circleci.com/gh/o/r/7")];
+        assert_eq!(link(&circle).as_deref(), Some(circle[0].1));
+        let pod = [
+            ("KUBERNETES_SERVICE_HOST", "10.0.0.1"),
+            ("HOSTNAME", "heartbeat-29000-x"),
+        ];
+        assert_eq!(
+            link(&pod).as_deref(),
+            Some("Kubernetes pod heartbeat-29000-x")
+        );
+        assert_eq!(link(&pod[1..]), None, "a hostname alone is not a pod");
+        assert_eq!(link(&[]), None);
+    }
 }
