@@ -202,6 +202,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn host_names_are_held_to_dns_lengths_at_their_edges() {
+        let label = |n: usize| "a".repeat(n);
+        assert_eq!(host_problem(&format!("{}.test", label(63))), None);
+        assert_eq!(
+            host_problem(&format!("{}.test", label(64))).as_deref(),
+            Some("has a host name label of 64 characters; labels are 1 to 63")
+        );
+        assert!(host_problem("api..test").unwrap().contains("label of 0"));
+        assert_eq!(host_problem("api.test."), None, "a final dot is the root");
+        // 4 labels of 63 and their dots make 255; trimmed by 2 they make 253.
+        let long = [label(63), label(63), label(63), label(61)].join(".");
+        assert_eq!(long.len(), 253);
+        assert_eq!(host_problem(&long), None);
+        let longer = format!("{long}a");
+        assert_eq!(
+            host_problem(&longer).as_deref(),
+            Some("has a host name of 254 characters; at most 253")
+        );
+        assert_eq!(
+            origin(&Url::parse("https://api.test/v1?q").unwrap()),
+            "https://api.test"
+        );
+        assert_eq!(
+            origin(&Url::parse("https://api.test:8443/").unwrap()),
+            "https://api.test:8443"
+        );
+    }
+
+    #[test]
     fn a_callable_url_is_https_with_a_host_and_no_userinfo() {
         assert!(https_url("u", "https://api.test/v1/persons").is_ok());
         assert!(https_url("u", "  https://api.test:8443/v1  ").is_ok());

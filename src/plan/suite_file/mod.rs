@@ -98,3 +98,66 @@ fn select(suite: &mut Plan, only: &[String], consumers: &[String]) -> Result<(),
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SUITE: &str = r#"
+base_url = "https://api.test"
+[consumers.a]
+api_key = "${KEY}"
+[consumers.b]
+api_key = "${KEY}"
+[[check]]
+name = "status"
+consumer = "a"
+path = "/v1/status"
+[[check]]
+name = "person"
+consumer = "a"
+path = "/v1/persons/1"
+requires = ["status"]
+[[check]]
+name = "b status"
+consumer = "b"
+path = "/v1/status"
+"#;
+
+    fn selected(only: &[&str], consumers: &[&str]) -> Result<Vec<String>, String> {
+        let env = Environment::from_pairs([("KEY", "k".to_string())]);
+        let mut suite =
+            plan("suite.toml", SUITE, &env, &Overrides::default()).expect("the suite plans");
+        let own = |names: &[&str]| names.iter().map(ToString::to_string).collect::<Vec<_>>();
+        select(&mut suite, &own(only), &own(consumers)).map_err(|e| e.to_string())?;
+        Ok(suite.checks.iter().map(|p| p.check.name.clone()).collect())
+    }
+
+    #[test]
+    fn filters_select_alone_and_together_and_keep_what_is_required() {
+        assert_eq!(
+            selected(&[], &[]).unwrap(),
+            ["status", "person", "b status"]
+        );
+        assert_eq!(selected(&["b status"], &[]).unwrap(), ["b status"]);
+        assert_eq!(selected(&["person"], &[]).unwrap(), ["status", "person"]);
+        assert_eq!(selected(&[], &["b"]).unwrap(), ["b status"]);
+        assert_eq!(selected(&[], &["a"]).unwrap(), ["status", "person"]);
+        assert_eq!(selected(&["person"], &["a"]).unwrap(), ["status", "person"]);
+        assert_eq!(
+            selected(&["status", "b status"], &["b"]).unwrap(),
+            ["b status"]
+        );
+    }
+
+    #[test]
+    fn a_filter_that_selects_nothing_is_an_error_never_a_pass() {
+        let told = selected(&["nope"], &["nobody"]).unwrap_err();
+        assert_eq!(
+            told,
+            r#"--only "nope" names no check; --consumer "nobody" makes no check"#
+        );
+        let told = selected(&["b status"], &["a"]).unwrap_err();
+        assert!(told.contains("together select no check"), "{told}");
+    }
+}
