@@ -204,3 +204,40 @@ fn pem_secrets(pem: &[u8]) -> Vec<SecretString> {
     secrets.push(SecretString::from(lines.concat()));
     secrets
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pem_s_body_lines_and_the_whole_body_are_secrets_but_not_its_armour() {
+        let pem = b"-----BEGIN ENCRYPTED PRIVATE KEY-----\n\
+                    Proc-Type: 4,ENCRYPTED\n\
+                    \n\
+                    MIIBVQIBADANBgkqhkiG9w0B\n  AQEFAASCAT8wggE7AgEAAkEA  \n\
+                    short==\n\
+                    -----END ENCRYPTED PRIVATE KEY-----\n";
+        let secrets: Vec<String> = pem_secrets(pem)
+            .iter()
+            .map(|s| s.expose_secret().to_string())
+            .collect();
+        assert_eq!(
+            secrets,
+            [
+                "MIIBVQIBADANBgkqhkiG9w0B",
+                "AQEFAASCAT8wggE7AgEAAkEA",
+                "MIIBVQIBADANBgkqhkiG9w0BAQEFAASCAT8wggE7AgEAAkEAshort==",
+            ]
+        );
+        // A line of exactly 16 characters is a secret of its own; 15 is only part of the whole body.
+        let edge = b"0123456789abcdef\n0123456789abcde\n";
+        let secrets: Vec<String> = pem_secrets(edge)
+            .iter()
+            .map(|s| s.expose_secret().to_string())
+            .collect();
+        assert_eq!(
+            secrets,
+            ["0123456789abcdef", "0123456789abcdef0123456789abcde"]
+        );
+    }
+}

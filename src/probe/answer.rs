@@ -185,4 +185,45 @@ mod tests {
             "x-echo: got [redacted]"
         );
     }
+
+    fn response(body: &'static str, length: Option<&str>) -> Response {
+        let mut builder = http::Response::builder()
+            .status(503)
+            .header("x-amzn-ErrorType", "  ")
+            .header(RETRY_AFTER, "7");
+        if let Some(length) = length {
+            builder = builder.header("content-length", length);
+        }
+        Response::from(builder.body(body).unwrap())
+    }
+
+    fn read_now(response: Response, max_body: u64) -> Result<Answer, Failure> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(read(response, max_body, &Redactor::new(Vec::new())))
+    }
+
+    #[test]
+    fn a_body_of_max_body_is_read_and_one_byte_more_is_too_large() {
+        let answer = read_now(response("0123456789", None), 10).unwrap();
+        assert_eq!(answer.body, b"0123456789");
+        assert_eq!(answer.retry_after, Some(Duration::from_secs(7)));
+        // A header that cleans to nothing is no header.
+        assert_eq!(answer.gateway_error_type, None);
+        let failure = read_now(response("0123456789", None), 9).err().unwrap();
+        assert_eq!(failure.class, FailureClass::BodyTooLarge);
+        assert_eq!(failure.status, Some(503));
+        // A Content-Length past the bound is refused before reading; one at the bound is read.
+        let failure = read_now(response("0123456789", Some("10")), 9)
+            .err()
+            .unwrap();
+        assert_eq!(
+            failure.message,
+            "the body is larger than --max-body (9 bytes)"
+        );
+        assert!(read_now(response("0123456789", Some("10")), 10).is_ok());
+        assert_eq!(describe(StatusCode::FORBIDDEN), "403 Forbidden");
+        assert_eq!(describe(StatusCode::from_u16(599).unwrap()), "599");
+    }
 }
