@@ -170,6 +170,105 @@ impl FailureClass {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::FailureClass::*;
+    use super::*;
+    use crate::interrupt::Signal;
+
+    /// Every class: its name in reports, its exit code and whether waiting can heal it.
+    const TABLE: [(FailureClass, &str, ExitCode, bool); 22] = [
+        (
+            UnexpectedStatus,
+            "unexpected_status",
+            ExitCode::Unhealthy,
+            true,
+        ),
+        (Unauthorized, "unauthorized", ExitCode::Unhealthy, false),
+        (Forbidden, "forbidden", ExitCode::Unhealthy, false),
+        (
+            GatewayForbidden,
+            "gateway_forbidden",
+            ExitCode::Unhealthy,
+            false,
+        ),
+        (
+            ConsumerForbidden,
+            "consumer_forbidden",
+            ExitCode::Unhealthy,
+            false,
+        ),
+        (GatewayError, "gateway_error", ExitCode::Unhealthy, true),
+        (Assertion, "assertion", ExitCode::Unhealthy, true),
+        (Redirect, "redirect", ExitCode::Unhealthy, false),
+        (BodyTooLarge, "body_too_large", ExitCode::Unhealthy, true),
+        (
+            ClientCertRejected,
+            "client_certificate_rejected",
+            ExitCode::Tls,
+            false,
+        ),
+        (
+            ServerCertInvalid,
+            "server_certificate_invalid",
+            ExitCode::Tls,
+            false,
+        ),
+        (TlsHandshake, "tls_handshake", ExitCode::Tls, true),
+        (Dns, "dns", ExitCode::NoAnswer, true),
+        (
+            ConnectionRefused,
+            "connection_refused",
+            ExitCode::NoAnswer,
+            true,
+        ),
+        (
+            ConnectionReset,
+            "connection_reset",
+            ExitCode::NoAnswer,
+            true,
+        ),
+        (Timeout, "timeout", ExitCode::NoAnswer, true),
+        (Proxy, "proxy", ExitCode::NoAnswer, true),
+        (DoorOpen, "door_open", ExitCode::DoorOpen, false),
+        (WrongRefusal, "wrong_refusal", ExitCode::Unhealthy, false),
+        (TooSlow, "too_slow", ExitCode::Unhealthy, true),
+        (
+            Interrupted(Signal::Interrupt),
+            "interrupted",
+            ExitCode::Interrupted,
+            false,
+        ),
+        (
+            Interrupted(Signal::Terminate),
+            "interrupted",
+            ExitCode::Terminated,
+            false,
+        ),
+    ];
+
+    #[test]
+    fn each_class_has_its_name_exit_code_and_retry_rule() {
+        for (class, name, code, retryable) in TABLE {
+            assert_eq!(class.as_str(), name);
+            assert_eq!(class.exit_code(), code, "{class:?}");
+            assert_eq!(class.is_retryable(), retryable, "{class:?}");
+        }
+    }
+
+    #[test]
+    fn each_class_has_a_hint_of_its_own() {
+        // The two signals share the one hint of an interrupted run.
+        let mut hints: Vec<&str> = TABLE[..21].iter().map(|(class, ..)| class.hint()).collect();
+        assert!(hints.iter().all(|h| h.len() > 40), "{hints:?}");
+        hints.sort_unstable();
+        hints.dedup();
+        assert_eq!(hints.len(), 21, "two classes share a hint");
+        assert!(ClientCertRejected.hint().contains("MTLS_CERT"));
+        assert!(Dns.hint().contains("did not resolve"));
+    }
+}
+
 /// Why an attempt failed, in words safe to print.
 #[derive(Debug, Clone)]
 pub struct Failure {
