@@ -132,4 +132,36 @@ mod tests {
             "peer closed connection without sending TLS close_notify"
         );
     }
+
+    #[test]
+    fn an_io_error_names_what_happened_to_the_connection() {
+        use std::io::{Error, ErrorKind};
+        let class = |kind: ErrorKind| io_failure(&Error::from(kind)).map(|f| f.class);
+        assert_eq!(
+            class(ErrorKind::ConnectionRefused),
+            Some(FailureClass::ConnectionRefused)
+        );
+        for closed in [
+            ErrorKind::ConnectionReset,
+            ErrorKind::ConnectionAborted,
+            ErrorKind::BrokenPipe,
+            ErrorKind::UnexpectedEof,
+        ] {
+            assert_eq!(
+                class(closed),
+                Some(FailureClass::ConnectionReset),
+                "{closed:?}"
+            );
+        }
+        assert_eq!(class(ErrorKind::TimedOut), Some(FailureClass::Timeout));
+        assert_eq!(class(ErrorKind::PermissionDenied), None);
+        let eof = Error::new(ErrorKind::UnexpectedEof, "peer closed: https://docs.rs/x");
+        assert_eq!(
+            io_failure(&eof).unwrap().message,
+            "connection closed: peer closed"
+        );
+        // Not an io::Error at all: nothing to say here.
+        let other = std::fmt::Error;
+        assert!(io_failure(&other).is_none());
+    }
 }
