@@ -1,12 +1,11 @@
 //! Sorts answers into failure classes: by status and by who gave them (the API gateway in front, or the
-//! application behind it), and decides what counts as a refusal. Pure: no I/O. Transport errors are `transport`'s.
+//! application behind it). Pure: no I/O. Transport errors are `transport`'s; locked doors are `refusal`'s.
 
 use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::plan::check::{Refusal, RefusedBy};
 use crate::probe::answer::{Answer, describe};
 use crate::probe::assert::Expectations;
 use crate::probe::failure::{Failure, FailureClass};
@@ -106,142 +105,14 @@ fn status_class(status: StatusCode, origin: Origin, body: &str) -> FailureClass 
     }
 }
 
-/// The statuses by which a front door refuses: a bad request (nginx's certificate pages), unauthenticated,
-/// forbidden, and nginx's 495/496 for certificate errors.
-const REFUSALS: [u16; 5] = [400, 401, 403, 495, 496];
-
-/// Judges a request that must be refused: a TLS alert about our client certificate or a refusal status
-/// passes; a 2xx or 3xx answer is a door left open; anything else fails with its own class, since it proves
-/// nothing — a port that speaks no TLS (a handshake failure of another kind), a reset, no answer, a 500. When
-/// the check names who must refuse (or a text the refusal must hold), a refusal by anyone else fails too,
-/// naming both.
-pub fn refusal(
-    redactor: &Redactor,
-    rule: Option<&Refusal>,
-    outcome: &Result<Answer, Failure>,
-) -> Option<Failure> {
-    let status = match outcome {
-        Err(failure) if failure.status.is_none() => {
-            return match failure.class {
-                FailureClass::ClientCertRejected => {
-                    reason(rule, RefusedBy::Tls, &failure.message, redactor)
-                }
-                _ => Some(failure.clone()),
-            };
-        }
-        Err(failure) => failure.status.unwrap_or_default(),
-        Ok(answer) => answer.status.as_u16(),
-    };
-    let text = match outcome {
-        Ok(answer) => String::from_utf8_lossy(&answer.body).into_owned(),
-        Err(_) => String::new(),
-    };
-    if REFUSALS.contains(&status) {
-        let by = match outcome {
-            Ok(answer) => refused_by(answer, &text),
-            // A refusal status with a failure (a body over the cap): who cannot be told.
-            Err(_) => None,
-        };
-        return match by {
-            Some(by) => reason(rule, by, &text, redactor),
-            None if rule.is_some_and(|r| r.by.is_some() || r.with.is_some()) => Some(
-                with_body(
-                    Failure::new(
-                        FailureClass::WrongRefusal,
-                        format!(
-                            "status {status}, but from someone it cannot tell (expected {})",
-                            expected(rule)
-                        ),
-                    ),
-                    redactor,
-                    &text,
-                )
-                .with_status(status),
-            ),
-            None => None,
-        }
-        .map(|f| f.with_status(status));
-    }
-    let class = if (200..400).contains(&status) {
-        FailureClass::DoorOpen
-    } else {
-        FailureClass::UnexpectedStatus
-    };
-    let message = format!(
-        "status {} where the front door must refuse (a TLS alert refusing the certificate, or 400, 401, 403, 495, 496)",
-        reqwest::StatusCode::from_u16(status).map_or(status.to_string(), describe)
-    );
-    Some(with_body(Failure::new(class, message), redactor, &text).with_status(status))
-}
-
-/// Tells who refused an answer with a refusal status.
-fn refused_by(answer: &Answer, text: &str) -> Option<RefusedBy> {
-    if is_nginx_client_cert_page(answer.status, text) {
-        return Some(RefusedBy::Tls);
-    }
-    match origin(answer) {
-        Origin::Gateway => Some(RefusedBy::Gateway),
-        Origin::Application => Some(RefusedBy::Application),
-        Origin::Unknown if answer.status == StatusCode::FORBIDDEN && text.contains("nginx") => {
-            Some(RefusedBy::Waf)
-        }
-        Origin::Unknown => None,
-    }
-}
-
-/// Holds a refusal by `by`, whose words are `text`, to the check's rule: `None` when it is the refusal wanted.
-fn reason(
-    rule: Option<&Refusal>,
-    by: RefusedBy,
-    text: &str,
-    redactor: &Redactor,
-) -> Option<Failure> {
-    let rule = rule?;
-    let right_party = rule.by.is_none_or(|want| want == by);
-    let right_words = rule
-        .with
-        .as_ref()
-        .is_none_or(|words| text.contains(words.as_str()));
-    if right_party && right_words {
-        return None;
-    }
-    let saw = match redactor.clean(text, 120) {
-        words if words.is_empty() => String::new(),
-        words => format!(": {words}"),
-    };
-    let message = format!(
-        "refused by {}{saw} (expected {})",
-        by.name(),
-        expected(Some(rule))
-    );
-    Some(with_body(
-        Failure::new(FailureClass::WrongRefusal, message),
-        redactor,
-        text,
-    ))
-}
-
-/// Describes the refusal a check wants: who, and with which words.
-fn expected(rule: Option<&Refusal>) -> String {
-    let who = rule
-        .and_then(|r| r.by)
-        .map_or("a refusal".to_string(), |by| {
-            format!("refused by {}", by.name())
-        });
-    match rule.and_then(|r| r.with.as_deref()) {
-        Some(words) => format!("{who} with {words:?}"),
-        None => who,
-    }
-}
-
 /// nginx answers a missing or unverifiable client certificate with a 400 HTML page, not a TLS alert.
-fn is_nginx_client_cert_page(status: StatusCode, body: &str) -> bool {
+pub(super) fn is_nginx_client_cert_page(status: StatusCode, body: &str) -> bool {
     status == StatusCode::BAD_REQUEST
         && (body.contains("No required SSL certificate was sent")
             || body.contains("The SSL certificate error"))
 }
 
-fn with_body(mut failure: Failure, redactor: &Redactor, body: &str) -> Failure {
+pub(super) fn with_body(mut failure: Failure, redactor: &Redactor, body: &str) -> Failure {
     // The application's own words: `userMessage`, or the `message` of Spring's error body (what its
     // authorisation filter sends: "Access suspended", "… has been revoked").
     failure.user_message = serde_json::from_str::<Value>(body).ok().and_then(|v| {
@@ -257,10 +128,11 @@ fn with_body(mut failure: Failure, redactor: &Redactor, body: &str) -> Failure {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn answer(status: u16, error_type: Option<&str>, body: &str) -> Answer {
+    /// An answer with a status, perhaps the gateway's error type, and a body.
+    pub(in crate::probe) fn answer(status: u16, error_type: Option<&str>, body: &str) -> Answer {
         Answer {
             status: StatusCode::from_u16(status).unwrap(),
             content_type: Some("application/json".into()),
@@ -316,6 +188,51 @@ mod tests {
             FailureClass::Forbidden
         );
     }
+
+    #[test]
+    fn who_answered_is_told_only_from_a_whole_shape() {
+        let of = |body: &str| origin(&answer(403, None, body));
+        assert_eq!(
+            of(r#"{"timestamp":1,"status":403,"error":"Forbidden"}"#),
+            Origin::Application
+        );
+        assert_eq!(of(r#"{"timestamp":1,"status":403}"#), Origin::Unknown);
+        assert_eq!(of(r#"{"status":403,"error":"Forbidden"}"#), Origin::Unknown);
+        assert_eq!(of(r#"{"developerMessage":"x"}"#), Origin::Application);
+        assert_eq!(of(r#"{"message":"Forbidden"}"#), Origin::Gateway);
+        assert_eq!(of(r#"{"message":"Forbidden","path":"/"}"#), Origin::Unknown);
+        assert_eq!(of(r#"{"message":403}"#), Origin::Unknown);
+        assert_eq!(of("[1]"), Origin::Unknown);
+        assert_eq!(origin(&answer(500, Some("x"), "")), Origin::Gateway);
+    }
+
+    #[test]
+    fn an_accepted_status_is_still_judged_on_what_it_is() {
+        // nginx's certificate page is a refused certificate even where 400 is accepted.
+        let expectations = Expectations::new(&[400], &[], &[]).unwrap();
+        let page = answer(
+            400,
+            None,
+            "<title>400 No required SSL certificate was sent</title>",
+        );
+        let failure = from_answer(&expectations, &Redactor::default(), &page).unwrap();
+        assert_eq!(failure.class, FailureClass::ClientCertRejected);
+        // An empty 204 has nothing to assert on; a 204 with a body is held to the body's expectations.
+        let expectations = Expectations::new(&[204], &[], &[]).unwrap();
+        assert!(from_answer(&expectations, &Redactor::default(), &answer(204, None, "")).is_none());
+        let with_body = from_answer(
+            &expectations,
+            &Redactor::default(),
+            &answer(204, None, "{}"),
+        );
+        assert_eq!(with_body.unwrap().class, FailureClass::Assertion);
+        assert_eq!(
+            class_of(&answer(401, None, GATEWAY_BODY)),
+            FailureClass::Unauthorized
+        );
+    }
+
+    const GATEWAY_BODY: &str = r#"{"message":"Unauthorized"}"#;
 
     #[test]
     fn gateway_timeouts_are_the_gateways_and_retried() {

@@ -7,6 +7,7 @@ pub mod capture;
 pub mod classify;
 pub mod failure;
 mod redirect;
+mod refusal;
 mod result;
 mod retry;
 #[cfg(test)]
@@ -210,7 +211,7 @@ fn verdict(
     latency: Duration,
 ) -> Option<Failure> {
     if check.expect_refused {
-        return classify::refusal(redactor, check.refusal.as_ref(), &outcome);
+        return refusal::judge(redactor, check.refusal.as_ref(), &outcome);
     }
     let failure = match &outcome {
         Err(failure) => Some(failure.clone()),
