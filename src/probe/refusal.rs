@@ -240,6 +240,23 @@ mod tests {
         );
         assert_eq!(failure.status, Some(403));
         assert_eq!(failure.user_message.as_deref(), Some("Access suspended"));
+        assert!(
+            failure.message.starts_with("refused by the application: {"),
+            "{}",
+            failure.message
+        );
+        assert!(
+            failure.message.contains("Access suspended"),
+            "{}",
+            failure.message
+        );
+        // A refusal without words says who, and nothing more.
+        let silent = Ok(answer(403, Some("ForbiddenException"), ""));
+        let failure = judged(Some(&rule(app, None)), silent).unwrap();
+        assert_eq!(
+            failure.message,
+            "refused by the API gateway (expected refused by the application)"
+        );
         let tls = Some(RefusedBy::Tls);
         assert!(held(Some(&rule(tls, Some("required"))), tls_alert()));
         assert!(!held(Some(&rule(tls, Some("expired"))), tls_alert()));
