@@ -204,6 +204,15 @@ fn sixty_checks_across_the_profiles_pass_with_sixty_testcases() {
         "{}",
         ran.stderr
     );
+    // Each check has its line as it finishes, once, with its consumer.
+    let lines = ran.stderr.lines().filter(|l| l.starts_with("  ✓ ")).count();
+    assert_eq!(lines, 60, "{}", ran.stderr);
+    assert!(
+        ran.stderr
+            .contains("  ✓ no certificate is refused [anonymous] refused in "),
+        "{}",
+        ran.stderr
+    );
     // Checks of one consumer share connections; locked-door checks each open their own.
     assert!(
         sandbox.connections() < 60,
