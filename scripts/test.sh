@@ -52,7 +52,13 @@ HEARTBEAT_SKIP_LOG=$(mktemp)
 export HEARTBEAT_SKIP_LOG
 static_build=
 # A build still running when the run ends (interrupted) is stopped with it: its own process group, whole.
-trap '[ -z "$static_build" ] || kill -- -"$static_build" 2>/dev/null; rm -f "$log" "$HEARTBEAT_SKIP_LOG"' EXIT
+# Nothing in this trap may fail: errexit holds inside it, and a failing `kill` (the build had ended) once
+# turned a green run's exit code into 1.
+cleanup() {
+  if [ -n "$static_build" ]; then kill -- -"$static_build" 2>/dev/null || true; fi
+  rm -f "$log" "$HEARTBEAT_SKIP_LOG"
+}
+trap cleanup EXIT
 
 # Every stage runs even when one before it failed, so the closing line always comes; the failing stages are
 # named there and make the exit code non-zero. Arguments pick stages for a quick loop (README, Contributing):

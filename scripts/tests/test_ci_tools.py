@@ -22,7 +22,7 @@ from conftest import ROOT
 
 SHELL_BUILTINS = {
     ".", ":", "[", "alias", "break", "cd", "command", "continue", "declare", "echo", "eval", "exec", "exit", "export",
-    "false", "getopts", "hash", "local", "printf", "pwd", "read", "readonly", "return", "set", "shift", "source", "test",
+    "false", "getopts", "hash", "kill", "local", "printf", "pwd", "read", "readonly", "return", "set", "shift", "source", "test",
     "trap", "true", "type", "ulimit", "umask", "unset", "wait",
 }
 CORE = {  # coreutils, findutils, grep, sed, awk, gzip, tar: on every Linux image here (busybox provides them on Alpine)
