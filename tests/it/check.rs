@@ -277,6 +277,23 @@ fn a_hostname_mismatch_is_a_tls_failure() {
 }
 
 #[test]
+fn a_failure_message_carrying_server_text_is_bounded() {
+    // The certificate's names are the server's words, and rustls lists them all in its error.
+    let names: Vec<String> = (0..60)
+        .map(|i| format!("name-{i:02}-of-a-long-list.api.other.test"))
+        .collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let sandbox = sandbox_with(Pki::generate(&names).unwrap());
+    let run = check(&vars(&sandbox, PERSONS), &FAST);
+    assert_eq!(class(&run), "server_certificate_invalid", "{}", run.stderr);
+    let message = run.json()["message"].as_str().unwrap().to_string();
+    assert!(message.contains("name-00-of-a-long-list"), "{message}");
+    assert!(!message.contains("name-59-of-a-long-list"), "{message}");
+    assert_eq!(message.chars().count(), 501, "{message}");
+    assert!(message.ends_with('…'), "{message}");
+}
+
+#[test]
 fn a_client_certificate_from_another_ca_is_refused_by_the_server() {
     let sandbox = sandbox();
     let stranger = Pki::generate(&SERVER_NAMES).unwrap();
