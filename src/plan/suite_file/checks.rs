@@ -181,8 +181,10 @@ fn retry(reader: &mut Reader<'_>, fields: &Fields<'_, '_>) -> Option<RetryPolicy
         }
     }
     if let Some(value) = fields.get("deadline") {
-        policy.deadline = duration(reader, "deadline", value);
-        ok &= policy.deadline.is_some();
+        match duration(reader, "deadline", value) {
+            Some(d) => policy.deadline = Some(d),
+            None => ok = false,
+        }
     }
     if policy.timeout.is_zero() {
         ok = false;
@@ -211,5 +213,73 @@ fn size(reader: &mut Reader<'_>, value: &Value<'_>) -> Option<u64> {
                 .map_err(|why| reader.problem(&value.span(), format!("max_body: {why}")))
                 .ok()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::environment::Environment;
+    use crate::plan::suite_file::{Overrides, plan};
+
+    /// Plans one check with these extra lines; the check, or the error's text.
+    fn one(lines: &str) -> Result<crate::plan::check::Check, String> {
+        let text = format!(
+            "base_url = \"https://api.test\"\n[consumers.a]\n[[check]]\nname = \"c\"\nconsumer = \"a\"\npath = \"/v1/status\"\n{lines}\n"
+        );
+        let env = Environment::from_pairs([("KEY", "k".to_string())]);
+        let mut suite =
+            plan("suite.toml", &text, &env, &Overrides::default()).map_err(|e| e.to_string())?;
+        Ok(suite.checks.remove(0).check)
+    }
+
+    #[test]
+    fn max_body_is_a_number_of_bytes_or_a_size() {
+        assert_eq!(one("max_body = 2048").unwrap().max_body, 2048);
+        assert_eq!(one("max_body = \"4 KiB\"").unwrap().max_body, 4096);
+        let zero = one("max_body = 0").unwrap_err();
+        assert!(
+            zero.contains("max_body must be a whole number from 1"),
+            "{zero}"
+        );
+        let word = one("max_body = \"lots\"").unwrap_err();
+        assert!(word.contains("max_body:"), "{word}");
+    }
+
+    #[test]
+    fn retry_fields_are_read_and_a_bad_one_is_named() {
+        let retry = one("attempts = 7\nretry_delay = \"2s\"\ntimeout = \"9s\"\ndeadline = \"1m\"")
+            .unwrap()
+            .retry;
+        assert_eq!(retry.attempts, 7);
+        assert_eq!(retry.delay, std::time::Duration::from_secs(2));
+        assert_eq!(retry.timeout, std::time::Duration::from_secs(9));
+        assert_eq!(retry.deadline, Some(std::time::Duration::from_secs(60)));
+        for (line, named) in [
+            (
+                "attempts = 0",
+                "attempts must be a whole number from 1 to 100",
+            ),
+            (
+                "attempts = 101",
+                "attempts must be a whole number from 1 to 100",
+            ),
+            ("deadline = \"soon\"", "deadline:"),
+            ("timeout = \"0s\"", "timeout"),
+        ] {
+            let error = one(line).unwrap_err();
+            assert!(error.contains(named), "{line}: {error}");
+        }
+        assert_eq!(one("attempts = 100").unwrap().retry.attempts, 100);
+    }
+
+    #[test]
+    fn follow_redirects_is_a_boolean() {
+        assert!(one("follow_redirects = true").unwrap().follow_redirects);
+        assert!(!one("follow_redirects = false").unwrap().follow_redirects);
+        let error = one("follow_redirects = \"yes\"").unwrap_err();
+        assert!(
+            error.contains("follow_redirects must be true or false"),
+            "{error}"
+        );
     }
 }

@@ -230,7 +230,6 @@ fn pair(
     key: Option<(SecretString, std::ops::Range<usize>)>,
 ) -> Option<Option<(Named, Named)>> {
     match (cert, key) {
-        (None, None) if fields.get("cert").is_none() && fields.get("key").is_none() => Some(None),
         (Some((cert, span)), Some((key, _))) => {
             let label = format!("{} consumers.{name}.cert", reader.at(&span));
             let cert = Named::new(label, Input::Value(cert));
@@ -247,6 +246,45 @@ fn pair(
             }
             None
         }
-        (None, None) => None,
+        // Neither given, or neither readable: an unreadable one has its own problem, so the plan fails then.
+        (None, None) => Some(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::environment::Environment;
+    use crate::plan::suite_file::{Overrides, plan};
+
+    fn consumer(lines: &str) -> Result<(), String> {
+        let text = format!(
+            "base_url = \"https://api.test\"\n[consumers.a]\n{lines}\n[[check]]\nname = \"c\"\nconsumer = \"a\"\npath = \"/v1/status\"\n"
+        );
+        let env = Environment::from_pairs([("PEM", "not a pem".to_string())]);
+        plan("suite.toml", &text, &env, &Overrides::default())
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_certificate_needs_its_key_and_a_key_its_certificate() {
+        for lines in ["cert = \"${PEM}\"", "key = \"${PEM}\""] {
+            let error = consumer(lines).unwrap_err();
+            assert!(
+                error.contains("consumers.a needs both cert and key, or neither"),
+                "{lines}: {error}"
+            );
+        }
+        // With both keys written, the unset one is the problem, named once.
+        let error = consumer("cert = \"${PEM}\"\nkey = \"${UNSET}\"").unwrap_err();
+        assert!(error.contains("UNSET"), "{error}");
+        assert!(!error.contains("needs both"), "{error}");
+        let error = consumer("cert = \"${UNSET_C}\"\nkey = \"${UNSET_K}\"").unwrap_err();
+        assert!(
+            error.contains("UNSET_C") && error.contains("UNSET_K"),
+            "{error}"
+        );
+        // Neither: no certificate is presented.
+        consumer("").unwrap();
     }
 }

@@ -160,4 +160,16 @@ path = "/v1/status"
         let told = selected(&["b status"], &["a"]).unwrap_err();
         assert!(told.contains("together select no check"), "{told}");
     }
+
+    #[test]
+    fn a_file_of_max_file_bytes_is_read_and_one_byte_more_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("suite.toml");
+        let comment = |bytes: u64| format!("#{}\n", "x".repeat(bytes as usize - 2));
+        std::fs::write(&path, comment(MAX_FILE)).unwrap();
+        assert_eq!(read(&path).unwrap().len() as u64, MAX_FILE);
+        std::fs::write(&path, comment(MAX_FILE + 1)).unwrap();
+        let refused = read(&path).unwrap_err().to_string();
+        assert!(refused.contains("larger than 8388608 bytes"), "{refused}");
+    }
 }
