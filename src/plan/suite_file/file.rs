@@ -326,6 +326,19 @@ mod tests {
     }
 
     #[test]
+    fn a_toml_value_becomes_the_same_json() {
+        let doc = DeTable::parse(
+            "v = { s = \"x\", i = 0x10, f = 1.5, b = true, d = 1979-05-27, a = [1, \"two\"], t = { k = false } }",
+        )
+        .unwrap();
+        let json = to_json(doc.get_ref().get("v").unwrap().get_ref());
+        let expected = serde_json::json!({
+            "s": "x", "i": 16, "f": 1.5, "b": true, "d": "1979-05-27", "a": [1, "two"], "t": { "k": false }
+        });
+        assert_eq!(json, expected);
+    }
+
+    #[test]
     fn secrets_must_be_whole_references() {
         let env = Environment::from_pairs([("KEY", "s3cret-value".to_string())]);
         let doc = DeTable::parse(
@@ -340,6 +353,20 @@ mod tests {
         assert!(reader.secret("api_key", &get("c")).is_none());
         assert!(reader.secret("api_key", &get("d")).is_none());
         assert_eq!(reader.problems.len(), 2);
+        // Anything after the reference, an empty name or one that is not a name: a literal, never looked up.
+        let mut reader = Reader::new("s.toml", "", &env);
+        for text in ["${KEY}tail", "$KEY.tail", "${}", "$", "${1KEY}", "${KEY"] {
+            let line = format!("v = {text:?}");
+            let doc = DeTable::parse(&line).unwrap();
+            let value = doc.get_ref().get("v").unwrap().clone();
+            assert!(reader.secret("api_key", &value).is_none(), "{text}");
+            let problem = reader.problems.pop().unwrap();
+            assert!(
+                problem.message.contains("holds a literal value"),
+                "{text}: {}",
+                problem.message
+            );
+        }
         assert!(
             reader
                 .problems
