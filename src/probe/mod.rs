@@ -299,3 +299,35 @@ async fn send(
     }
     request.send().await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::check::RetryPolicy;
+    use crate::probe::assert::Expectations;
+
+    #[test]
+    fn max_latency_fails_only_an_answer_slower_than_it() {
+        let max = Duration::from_millis(100);
+        let expectations = Expectations::new(&[200], &[], &[]).unwrap();
+        let url = Url::parse("https://api.test/v1/status").unwrap();
+        let mut check = Check::get("c".into(), url, expectations, RetryPolicy::default());
+        check.max_latency = Some(max);
+        let redactor = Redactor::new(Vec::new());
+        let judged = |status: u16, latency: Duration| {
+            let answer = classify::tests::answer(status, None, r#"{"firstName": "A"}"#);
+            verdict(&check, &redactor, Ok(answer), latency).map(|f| f.class)
+        };
+        assert_eq!(judged(200, max), None);
+        assert_eq!(
+            judged(200, max + Duration::from_nanos(1)),
+            Some(FailureClass::TooSlow)
+        );
+        // A failing answer keeps its own class, however slow.
+        let slow_failure = judged(500, max * 2);
+        assert!(
+            slow_failure.is_some_and(|c| c != FailureClass::TooSlow),
+            "{slow_failure:?}"
+        );
+    }
+}

@@ -158,6 +158,15 @@ mod signals {
             "{stderr}"
         );
         assert!((2..5).contains(&made), "{made}");
+        // The attempt the signal stopped follows the finished ones in number.
+        let numbers: Vec<u64> = json["attempts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["number"].as_u64().unwrap())
+            .collect();
+        let expected: Vec<u64> = (1..=numbers.len() as u64).collect();
+        assert_eq!(numbers, expected, "{json}");
         assert!(stderr.contains("interrupted by SIGTERM"), "{stderr}");
     }
 

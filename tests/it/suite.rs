@@ -544,6 +544,37 @@ fn a_check_sets_no_credential_framing_or_hop_by_hop_header() {
 }
 
 #[test]
+fn a_consumers_headers_are_sent_unless_the_check_sets_the_same_one() {
+    let sandbox = sandbox();
+    let consumer = "api_key = \"${FULL_ACCESS_API_KEY}\"\n";
+    let text = CONSUMERS.replace(
+        &format!("[consumers.full]\n{consumer}"),
+        &format!("[consumers.full]\n{consumer}headers = {{ \"content-type\" = \"text/x-consumer\", \"x-correlation-id\" = \"c\" }}\n"),
+    ) + &check_block(
+        "own type",
+        "full",
+        "/v1/visit",
+        "method = \"POST\"\njson = { prisonerId = \"A8451DY\" }\nheaders = { \"content-type\" = \"application/vnd.visit+json\" }",
+    );
+    assert!(
+        text.contains("text/x-consumer"),
+        "the consumer's headers are in the file"
+    );
+    let ran = planned(&sandbox, &text, &[]);
+    assert!(ran.code == 0 || ran.code == 1, "{}", ran.stderr);
+    let records = sandbox.records();
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0].content_types, ["application/vnd.visit+json"]);
+    assert!(
+        records[0]
+            .header_names
+            .iter()
+            .any(|n| n == "x-correlation-id"),
+        "{records:?}"
+    );
+}
+
+#[test]
 fn defaults_hold_no_path_or_url_and_urls_need_a_host() {
     let sandbox = sandbox();
     let with_path = CONSUMERS.replace(
