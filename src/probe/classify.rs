@@ -235,6 +235,28 @@ pub(super) mod tests {
     const GATEWAY_BODY: &str = r#"{"message":"Unauthorized"}"#;
 
     #[test]
+    fn a_message_is_the_applications_words_only_in_springs_whole_shape() {
+        let words = |body: &str| {
+            with_body(
+                Failure::new(FailureClass::Forbidden, "x"),
+                &Redactor::default(),
+                body,
+            )
+            .user_message
+        };
+        let spring = r#"{"timestamp":"t","error":"Forbidden","message":"Access suspended"}"#;
+        assert_eq!(words(spring).as_deref(), Some("Access suspended"));
+        for partial in [
+            r#"{"timestamp":"t","message":"Access suspended"}"#,
+            r#"{"error":"Forbidden","message":"Access suspended"}"#,
+        ] {
+            assert_eq!(words(partial), None, "{partial}");
+        }
+        let own = r#"{"userMessage":"No person found","message":"ignored"}"#;
+        assert_eq!(words(own).as_deref(), Some("No person found"));
+    }
+
+    #[test]
     fn gateway_timeouts_are_the_gateways_and_retried() {
         let timeout = answer(504, None, r#"{"message": "Endpoint request timed out"}"#);
         assert_eq!(class_of(&timeout), FailureClass::GatewayError);

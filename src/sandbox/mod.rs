@@ -79,11 +79,6 @@ impl Handle {
         self.api_key.expose_secret()
     }
 
-    /// Counts the TLS handshakes that resumed a session.
-    pub fn resumed_handshakes(&self) -> usize {
-        self.shared.resumed_handshakes()
-    }
-
     /// Lists the variables of the other profile consumers (`FULL_ACCESS_API_KEY`, …) and `SERVICE_BASE_URL`.
     pub fn profile_environment(&self) -> Result<Vec<(String, String)>, Error> {
         profile_environment(&base_url(self.addr), &self.profile_keys, &self.pki)

@@ -106,7 +106,6 @@ pub struct Shared {
     routes: Routes,
     records: Mutex<Vec<Record>>,
     connections: AtomicUsize,
-    resumed: AtomicUsize,
     log: bool,
 }
 
@@ -122,11 +121,6 @@ impl Shared {
     /// Counts the TCP connections accepted so far, handshakes that failed included.
     pub fn connections(&self) -> usize {
         self.connections.load(Ordering::SeqCst)
-    }
-
-    /// Counts the TLS handshakes that resumed a session instead of a full handshake.
-    pub fn resumed_handshakes(&self) -> usize {
-        self.resumed.load(Ordering::SeqCst)
     }
 
     /// Logs a request line (never the key) when asked to, and keeps the record.
@@ -174,7 +168,6 @@ impl Sandbox {
             ),
             records: Mutex::new(Vec::new()),
             connections: AtomicUsize::new(0),
-            resumed: AtomicUsize::new(0),
             log: options.log,
         });
         Ok(Self {
@@ -260,9 +253,6 @@ async fn connection(stream: TcpStream, acceptor: TlsAcceptor, shared: Arc<Shared
     };
     let session = tls.get_ref().1;
     let full_handshake = session.handshake_kind() != Some(rustls::HandshakeKind::Resumed);
-    if !full_handshake {
-        shared.resumed.fetch_add(1, Ordering::SeqCst);
-    }
     let client = session
         .peer_certificates()
         .and_then(|c| c.first())

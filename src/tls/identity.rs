@@ -119,6 +119,23 @@ impl CertFacts {
     }
 }
 
+/// Facts for unit tests elsewhere: a v3 client certificate valid between these seconds since the epoch.
+#[cfg(test)]
+pub(crate) fn facts_valid(not_before: i64, not_after: i64) -> CertFacts {
+    CertFacts {
+        subject: String::new(),
+        issuer: String::new(),
+        serial: String::new(),
+        version: 3,
+        key_type: "EC".into(),
+        key_bits: 256,
+        not_before,
+        not_after,
+        client_auth: Some(true),
+        spki: Vec::new(),
+    }
+}
+
 fn unix_seconds(time: SystemTime) -> i64 {
     match time.duration_since(UNIX_EPOCH) {
         Ok(d) => d.as_secs() as i64,
@@ -234,20 +251,16 @@ mod tests {
     use std::time::Duration;
 
     #[test]
+    fn times_before_1970_are_negative_seconds() {
+        let ten = Duration::from_secs(10);
+        assert_eq!(unix_seconds(UNIX_EPOCH + ten), 10);
+        assert_eq!(unix_seconds(UNIX_EPOCH - ten), -10);
+    }
+
+    #[test]
     fn days_left_counts_whole_days() {
         let now = UNIX_EPOCH + Duration::from_secs(1_000_000);
-        let facts = CertFacts {
-            subject: String::new(),
-            issuer: String::new(),
-            serial: String::new(),
-            version: 3,
-            key_type: "EC".into(),
-            key_bits: 256,
-            not_before: 0,
-            not_after: 1_000_000 + 86_400 * 3 + 5,
-            client_auth: Some(true),
-            spki: Vec::new(),
-        };
+        let facts = facts_valid(0, 1_000_000 + 86_400 * 3 + 5);
         assert_eq!(facts.days_left(now), 3);
         assert!(facts.validity_problem("MTLS_CERT", now).is_none());
         let last_second = UNIX_EPOCH + Duration::from_secs(facts.not_after as u64);

@@ -218,6 +218,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_certificate_warns_with_fewer_days_left_than_warn_days_only() {
+        let now = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        let with_days_left = |days: i64| Inspection {
+            facts: crate::tls::identity::facts_valid(0, 1_000_000 + days * 86_400 + 5),
+            chain_length: 1,
+            key_matches: None,
+            key_source: None,
+            days_left: days,
+            expired: false,
+            problems: Vec::new(),
+            notes: Vec::new(),
+        };
+        assert!(with_days_left(30).find_problems(30, now).is_empty());
+        let warned = with_days_left(29).find_problems(30, now);
+        assert_eq!(warned.len(), 1, "{warned:?}");
+        assert!(
+            warned[0].contains("expires in 29 days (within 30)"),
+            "{warned:?}"
+        );
+    }
+
+    #[test]
     fn days_read_as_people_count_them() {
         assert_eq!(days_phrase(30, false), "30 days left");
         assert_eq!(days_phrase(2, false), "2 days left");

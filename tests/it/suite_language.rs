@@ -451,6 +451,20 @@ fn vars_take_the_environment_over_the_file_and_dates_count_from_today() {
 }
 
 #[test]
+fn a_request_body_of_some_kilobytes_reaches_the_sandbox_whole() {
+    let sandbox = sandbox();
+    let text = "x".repeat(64 * 1024);
+    let echoed = check(
+        "large body",
+        "full",
+        "/fault/echo-body",
+        &format!("method = \"POST\"\nbody = \"{text}\"\nexpect_json = \"$.data.body={text}\""),
+    );
+    let ran = run(&sandbox, &suite("", &echoed), &[], &[], &[]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+}
+
+#[test]
 fn a_json_file_and_a_secret_header_are_sent_and_the_secret_never_shown() {
     let sandbox = sandbox();
     let vars = "[vars]\nhmpps_id = \"A8451DY\"\n";
@@ -546,6 +560,10 @@ fn a_capture_feeds_later_checks_and_a_failed_requirement_skips_its_dependants() 
         "{skipped}"
     );
     assert_eq!(ran.json["skipped"], 1);
+    assert_eq!(
+        (&ran.json["passed"], &ran.json["failed"]),
+        (&2.into(), &1.into())
+    );
     assert!(
         ran.junit
             .contains("<skipped message=\"requires &quot;reference data&quot;"),
