@@ -39,17 +39,16 @@ pub fn load(
 }
 
 fn read(path: &Path) -> Result<String, Error> {
+    use crate::bounded_file::Refused;
     let context = format!("reading the suite {}", path.display());
-    let file = std::fs::File::open(path).map_err(|e| Error::io(&context, e))?;
-    let mut text = String::new();
-    std::io::Read::read_to_string(&mut std::io::Read::take(file, MAX_FILE + 1), &mut text)
-        .map_err(|e| Error::io(&context, e))?;
-    if text.len() as u64 > MAX_FILE {
-        return Err(Error::Usage(format!(
-            "{context}: larger than {MAX_FILE} bytes"
-        )));
-    }
-    Ok(text)
+    crate::bounded_file::read_text(path, MAX_FILE).map_err(|why| match why {
+        Refused::Missing => Error::io(&context, std::io::ErrorKind::NotFound.into()),
+        Refused::Unreadable(kind) => Error::io(&context, kind.into()),
+        Refused::NotAFile | Refused::TooLarge => Error::Usage(format!(
+            "{context}: {}",
+            why.describe(&format!("{MAX_FILE} bytes"))
+        )),
+    })
 }
 
 /// Keeps the checks `--only` and `--consumer` name, and the checks those require; a name that matches nothing
@@ -171,5 +170,8 @@ path = "/v1/status"
         std::fs::write(&path, comment(MAX_FILE + 1)).unwrap();
         let refused = read(&path).unwrap_err().to_string();
         assert!(refused.contains("larger than 8388608 bytes"), "{refused}");
+        // A folder (or a FIFO, which could block forever) is refused unread.
+        let folder = read(dir.path()).unwrap_err().to_string();
+        assert!(folder.contains("is not a regular file"), "{folder}");
     }
 }

@@ -227,30 +227,13 @@ fn read_file(
 ) -> Option<String> {
     let name = reader.string(key, value)?;
     let path = folder.map_or_else(|| std::path::PathBuf::from(&name), |f| f.join(&name));
-    let read = std::fs::File::open(&path).and_then(|file| {
-        let mut text = String::new();
-        std::io::Read::read_to_string(
-            &mut std::io::Read::take(file, MAX_BODY_FILE + 1),
-            &mut text,
-        )?;
-        Ok(text)
-    });
-    match read {
-        Ok(text) if text.len() as u64 <= MAX_BODY_FILE => Some(text),
-        Ok(_) => {
+    match crate::bounded_file::read_text(&path, MAX_BODY_FILE) {
+        Ok(text) => Some(text),
+        Err(why) => {
+            let limit = format!("{MAX_BODY_FILE} bytes");
             reader.problem(
                 &value.span(),
-                format!(
-                    "{key}: {} is larger than {MAX_BODY_FILE} bytes",
-                    path.display()
-                ),
-            );
-            None
-        }
-        Err(e) => {
-            reader.problem(
-                &value.span(),
-                format!("{key}: cannot read {} ({e})", path.display()),
+                format!("{key}: {} {}", path.display(), why.describe(&limit)),
             );
             None
         }
@@ -355,4 +338,37 @@ fn is_reference(value: &Value<'_>) -> bool {
             && !name.starts_with(|c: char| c.is_ascii_digit())
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::environment::Environment;
+    use crate::plan::suite_file::{Overrides, plan};
+
+    #[test]
+    fn a_body_file_is_read_up_to_its_bound_and_refused_past_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let overrides = Overrides {
+            folder: Some(dir.path().to_path_buf()),
+            ..Overrides::default()
+        };
+        let suite = "base_url = \"https://api.test\"\n[consumers.a]\n[[check]]\nname = \"c\"\nconsumer = \"a\"\npath = \"/v1/x\"\nmethod = \"POST\"\nbody_file = \"body.txt\"\n";
+        let planned = |bytes: u64| {
+            std::fs::write(dir.path().join("body.txt"), "x".repeat(bytes as usize)).unwrap();
+            plan(
+                "suite.toml",
+                suite,
+                &Environment::from_pairs([]),
+                &overrides,
+            )
+            .map(|p| p.checks[0].check.request.body.as_ref().map(|b| b.len()))
+            .map_err(|e| e.to_string())
+        };
+        assert_eq!(planned(super::MAX_BODY_FILE), Ok(Some(1024 * 1024)));
+        let refused = planned(super::MAX_BODY_FILE + 1).unwrap_err();
+        assert!(
+            refused.contains("is larger than 1048576 bytes"),
+            "{refused}"
+        );
+    }
 }
