@@ -346,6 +346,33 @@ mod tests {
     use crate::plan::suite_file::{Overrides, plan};
 
     #[test]
+    fn a_json_file_is_json_with_values_filled_in_lists_too() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("b.json"), r#"{ "a" : [ "{id}", 2 ] }"#).unwrap();
+        let overrides = Overrides {
+            folder: Some(dir.path().to_path_buf()),
+            ..Overrides::default()
+        };
+        let body = |lines: &str| {
+            let suite = format!(
+                "base_url = \"https://api.test\"\n[vars]\nid = \"A1\"\n[consumers.a]\n[[check]]\nname = \"c\"\nconsumer = \"a\"\npath = \"/v1/x\"\nmethod = \"POST\"\n{lines}\n"
+            );
+            let plan = plan(
+                "suite.toml",
+                &suite,
+                &Environment::from_pairs([]),
+                &overrides,
+            )
+            .unwrap();
+            String::from_utf8(plan.checks[0].check.request.body.clone().unwrap().to_vec()).unwrap()
+        };
+        assert_eq!(body("json_file = \"b.json\""), r#"{"a":["A1",2]}"#);
+        assert_eq!(body("json = { a = [\"{id}\", 2] }"), r#"{"a":["A1",2]}"#);
+        // The same file as a plain body is sent as written, values filled.
+        assert_eq!(body("body_file = \"b.json\""), r#"{ "a" : [ "A1", 2 ] }"#);
+    }
+
+    #[test]
     fn a_body_file_is_read_up_to_its_bound_and_refused_past_it() {
         let dir = tempfile::tempdir().unwrap();
         let overrides = Overrides {
