@@ -197,25 +197,24 @@ fn fill_strings(
     fill: &mut Fill<'_>,
     span: &std::ops::Range<usize>,
 ) -> Option<()> {
-    let mut ok = true;
-    match json {
-        serde_json::Value::String(text) => match fill(reader, "json", std::mem::take(text), span) {
-            Some(filled) => *text = filled,
-            None => ok = false,
-        },
-        serde_json::Value::Array(items) => {
-            for item in items {
-                ok &= fill_strings(reader, item, fill, span).is_some();
-            }
+    // Every string is tried, so each unknown value is named; any one unfilled leaves the body unbuilt.
+    let tried: Vec<Option<()>> = match json {
+        serde_json::Value::String(text) => {
+            let filled = fill(reader, "json", std::mem::take(text), span)?;
+            *text = filled;
+            return Some(());
         }
-        serde_json::Value::Object(members) => {
-            for item in members.values_mut() {
-                ok &= fill_strings(reader, item, fill, span).is_some();
-            }
-        }
-        _ => {}
-    }
-    ok.then_some(())
+        serde_json::Value::Array(items) => items
+            .iter_mut()
+            .map(|item| fill_strings(reader, item, fill, span))
+            .collect(),
+        serde_json::Value::Object(members) => members
+            .values_mut()
+            .map(|item| fill_strings(reader, item, fill, span))
+            .collect(),
+        _ => Vec::new(),
+    };
+    tried.into_iter().collect()
 }
 
 /// Reads a body file named relative to the suite file's folder, bounded.
@@ -363,13 +362,26 @@ mod tests {
                 &Environment::from_pairs([]),
                 &overrides,
             )
-            .unwrap();
-            String::from_utf8(plan.checks[0].check.request.body.clone().unwrap().to_vec()).unwrap()
+            .map_err(|e| e.to_string())?;
+            let body = plan.checks[0].check.request.body.clone().unwrap().to_vec();
+            Ok::<_, String>(String::from_utf8(body).unwrap())
         };
-        assert_eq!(body("json_file = \"b.json\""), r#"{"a":["A1",2]}"#);
-        assert_eq!(body("json = { a = [\"{id}\", 2] }"), r#"{"a":["A1",2]}"#);
+        assert_eq!(body("json_file = \"b.json\"").unwrap(), r#"{"a":["A1",2]}"#);
+        assert_eq!(
+            body("json = { a = [\"{id}\", 2] }").unwrap(),
+            r#"{"a":["A1",2]}"#
+        );
+        // Each unknown value is named, in a list or not.
+        let unknown = body("json = { a = [\"{nope}\"], b = \"{other}\" }").unwrap_err();
+        assert!(
+            unknown.contains("{nope}") && unknown.contains("{other}"),
+            "{unknown}"
+        );
         // The same file as a plain body is sent as written, values filled.
-        assert_eq!(body("body_file = \"b.json\""), r#"{ "a" : [ "A1", 2 ] }"#);
+        assert_eq!(
+            body("body_file = \"b.json\"").unwrap(),
+            r#"{ "a" : [ "A1", 2 ] }"#
+        );
     }
 
     #[test]
