@@ -191,10 +191,9 @@ impl<'a> Reader<'a> {
             );
             return None;
         };
-        let reference = text.strip_prefix('$').map(reference_name);
-        let name = match reference {
-            Some((name, used)) if !name.is_empty() && used == text.len() - 1 => name,
-            _ => {
+        let name = match whole_reference(text) {
+            Some(name) => name,
+            None => {
                 let message = format!(
                     "{key} holds a literal value; secrets may only be references like \"${{NAME}}\" to the environment, so none lives in the file (the value is not shown)"
                 );
@@ -222,6 +221,12 @@ impl<'a> Reader<'a> {
         }
         value
     }
+}
+
+/// The name a text that is exactly one `${NAME}` (or `$NAME`) reference names; `None` for anything else.
+pub fn whole_reference(text: &str) -> Option<&str> {
+    let (name, used) = reference_name(text.strip_prefix('$')?);
+    (!name.is_empty() && used == text.len() - 1).then_some(name)
 }
 
 /// Reads the variable name after a `$`: `{NAME}` or `NAME`; returns the name and how many bytes it used.

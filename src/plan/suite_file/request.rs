@@ -8,7 +8,7 @@ use reqwest::{Method, Url};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::fields::{Fields, Known, Scope};
-use super::file::{Reader, Value, to_json};
+use super::file::{Reader, Value, to_json, whole_reference};
 use crate::plan::check::Request;
 use crate::plan::target::origin;
 
@@ -325,18 +325,7 @@ pub(super) fn header_table(
 
 /// Tells whether a TOML value is exactly one `${NAME}` (or `$NAME`) reference.
 fn is_reference(value: &Value<'_>) -> bool {
-    let toml::de::DeValue::String(text) = value.get_ref() else {
-        return false;
-    };
-    let inner = text
-        .strip_prefix("${")
-        .and_then(|t| t.strip_suffix('}'))
-        .or_else(|| text.strip_prefix('$'));
-    inner.is_some_and(|name| {
-        !name.is_empty()
-            && !name.starts_with(|c: char| c.is_ascii_digit())
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-    })
+    matches!(value.get_ref(), toml::de::DeValue::String(text) if whole_reference(text).is_some())
 }
 
 #[cfg(test)]
