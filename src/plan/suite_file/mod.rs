@@ -2,6 +2,7 @@
 //! run concurrently into one verdict and one report. The file (TOML) is planned as a whole first; nothing is
 //! sent unless all of it is valid.
 
+mod body;
 mod chain;
 mod checks;
 mod consumers;

@@ -1,5 +1,5 @@
-//! The request a planned check sends: method, URL, headers and body (inline or from a file next to the suite),
-//! with `{name}` values filled, under the one URL and header policy (`target`) — a path stays on base_url's
+//! The request a planned check sends: method, URL, headers and body (`body.rs`), with `{name}` values filled,
+//! under the one URL and header policy (`target`) — a path stays on base_url's
 //! origin, a URL on another origin needs its consumer to list it, a header carries no framing, and a credential
 //! header only a secret reference.
 
@@ -8,16 +8,9 @@ use reqwest::{Method, Url};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::fields::{Fields, Known, Scope};
-use super::file::{Reader, Value, to_json, whole_reference};
+use super::file::{Reader, Value, whole_reference};
 use crate::plan::check::Request;
 use crate::plan::target::origin;
-
-/// Fills `{name}` values in a text read under a key, at a position.
-type Fill<'f> =
-    dyn FnMut(&mut Reader<'_>, &str, String, &std::ops::Range<usize>) -> Option<String> + 'f;
-
-/// The largest body file read: a request body, not a data set.
-const MAX_BODY_FILE: u64 = 1024 * 1024;
 
 /// The check's consumer, when it is known: its index and what is known of it.
 type Caller<'k, 'a> = Option<(usize, &'k Known<'a>)>;
@@ -104,7 +97,7 @@ pub(super) fn request(
         Some(value) => header_table(reader, "headers", value, key_header, scope.secrets)?,
         None => Vec::new(),
     };
-    let body = body(reader, fields, &mut fill, scope.folder);
+    let body = super::body::body(reader, fields, &mut fill, scope.folder);
     let body = match body? {
         Some((bytes, true)) => {
             if !headers.iter().any(|(n, _)| n == CONTENT_TYPE) {
@@ -124,119 +117,6 @@ pub(super) fn request(
         body,
     };
     Some((request, uses))
-}
-
-/// Reads the body: `json` (a TOML value), `json_file`, `body` or `body_file` (files next to the suite), at most
-/// one, with `{name}` values filled in each string; says whether it is JSON.
-fn body(
-    reader: &mut Reader<'_>,
-    fields: &Fields<'_, '_>,
-    fill: &mut Fill<'_>,
-    folder: Option<&std::path::Path>,
-) -> Option<Option<(Vec<u8>, bool)>> {
-    let given: Vec<(&str, &Value<'_>)> = ["json", "json_file", "body", "body_file"]
-        .into_iter()
-        .filter_map(|key| fields.get(key).map(|v| (key, v)))
-        .collect();
-    let (key, value) = match given.as_slice() {
-        [] => return Some(None),
-        [one] => *one,
-        [_, (second, value), ..] => {
-            reader.problem(
-                &value.span(),
-                format!("{second}: give one of json, json_file, body and body_file"),
-            );
-            return None;
-        }
-    };
-    let span = value.span();
-    match key {
-        "json" => {
-            let mut json = to_json(value.get_ref());
-            fill_strings(reader, &mut json, fill, &span)?;
-            Some(Some((json.to_string().into_bytes(), true)))
-        }
-        "json_file" => {
-            let text = read_file(reader, key, value, folder)?;
-            let mut json: serde_json::Value = serde_json::from_str(&text)
-                .map_err(|e| {
-                    reader.problem(
-                        &span,
-                        format!(
-                            "json_file: not JSON (line {}, column {})",
-                            e.line(),
-                            e.column()
-                        ),
-                    )
-                })
-                .ok()?;
-            fill_strings(reader, &mut json, fill, &span)?;
-            Some(Some((json.to_string().into_bytes(), true)))
-        }
-        "body" => {
-            let text = reader.text("body", value)?;
-            Some(Some((
-                fill(reader, "body", text, &span)?.into_bytes(),
-                false,
-            )))
-        }
-        _ => {
-            let text = read_file(reader, key, value, folder)?;
-            Some(Some((
-                fill(reader, "body_file", text, &span)?.into_bytes(),
-                false,
-            )))
-        }
-    }
-}
-
-/// Fills `{name}` values in every string of a JSON value.
-fn fill_strings(
-    reader: &mut Reader<'_>,
-    json: &mut serde_json::Value,
-    fill: &mut Fill<'_>,
-    span: &std::ops::Range<usize>,
-) -> Option<()> {
-    // Every string is tried, so each unknown value is named; any one unfilled leaves the body unbuilt.
-    let tried: Vec<Option<()>> = match json {
-        serde_json::Value::String(text) => {
-            let filled = fill(reader, "json", std::mem::take(text), span)?;
-            *text = filled;
-            return Some(());
-        }
-        serde_json::Value::Array(items) => items
-            .iter_mut()
-            .map(|item| fill_strings(reader, item, fill, span))
-            .collect(),
-        serde_json::Value::Object(members) => members
-            .values_mut()
-            .map(|item| fill_strings(reader, item, fill, span))
-            .collect(),
-        _ => Vec::new(),
-    };
-    tried.into_iter().collect()
-}
-
-/// Reads a body file named relative to the suite file's folder, bounded.
-fn read_file(
-    reader: &mut Reader<'_>,
-    key: &str,
-    value: &Value<'_>,
-    folder: Option<&std::path::Path>,
-) -> Option<String> {
-    let name = reader.string(key, value)?;
-    let path = folder.map_or_else(|| std::path::PathBuf::from(&name), |f| f.join(&name));
-    match crate::bounded_file::read_text(&path, MAX_BODY_FILE) {
-        Ok(text) => Some(text),
-        Err(why) => {
-            let limit = format!("{MAX_BODY_FILE} bytes");
-            reader.problem(
-                &value.span(),
-                format!("{key}: {} {}", path.display(), why.describe(&limit)),
-            );
-            None
-        }
-    }
 }
 
 /// Keeps a consumer's key and certificate on the origins they belong to: base_url's, or one it lists.
@@ -326,77 +206,4 @@ pub(super) fn header_table(
 /// Tells whether a TOML value is exactly one `${NAME}` (or `$NAME`) reference.
 fn is_reference(value: &Value<'_>) -> bool {
     matches!(value.get_ref(), toml::de::DeValue::String(text) if whole_reference(text).is_some())
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::environment::Environment;
-    use crate::plan::suite_file::{Overrides, plan};
-
-    #[test]
-    fn a_json_file_is_json_with_values_filled_in_lists_too() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("b.json"), r#"{ "a" : [ "{id}", 2 ] }"#).unwrap();
-        let overrides = Overrides {
-            folder: Some(dir.path().to_path_buf()),
-            ..Overrides::default()
-        };
-        let body = |lines: &str| {
-            let suite = format!(
-                "base_url = \"https://api.test\"\n[vars]\nid = \"A1\"\n[consumers.a]\n[[check]]\nname = \"c\"\nconsumer = \"a\"\npath = \"/v1/x\"\nmethod = \"POST\"\n{lines}\n"
-            );
-            let plan = plan(
-                "suite.toml",
-                &suite,
-                &Environment::from_pairs([]),
-                &overrides,
-            )
-            .map_err(|e| e.to_string())?;
-            let body = plan.checks[0].check.request.body.clone().unwrap().to_vec();
-            Ok::<_, String>(String::from_utf8(body).unwrap())
-        };
-        assert_eq!(body("json_file = \"b.json\"").unwrap(), r#"{"a":["A1",2]}"#);
-        assert_eq!(
-            body("json = { a = [\"{id}\", 2] }").unwrap(),
-            r#"{"a":["A1",2]}"#
-        );
-        // Each unknown value is named, in a list or not.
-        let unknown = body("json = { a = [\"{nope}\"], b = \"{other}\" }").unwrap_err();
-        assert!(
-            unknown.contains("{nope}") && unknown.contains("{other}"),
-            "{unknown}"
-        );
-        // The same file as a plain body is sent as written, values filled.
-        assert_eq!(
-            body("body_file = \"b.json\"").unwrap(),
-            r#"{ "a" : [ "A1", 2 ] }"#
-        );
-    }
-
-    #[test]
-    fn a_body_file_is_read_up_to_its_bound_and_refused_past_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let overrides = Overrides {
-            folder: Some(dir.path().to_path_buf()),
-            ..Overrides::default()
-        };
-        let suite = "base_url = \"https://api.test\"\n[consumers.a]\n[[check]]\nname = \"c\"\nconsumer = \"a\"\npath = \"/v1/x\"\nmethod = \"POST\"\nbody_file = \"body.txt\"\n";
-        let planned = |bytes: u64| {
-            std::fs::write(dir.path().join("body.txt"), "x".repeat(bytes as usize)).unwrap();
-            plan(
-                "suite.toml",
-                suite,
-                &Environment::from_pairs([]),
-                &overrides,
-            )
-            .map(|p| p.checks[0].check.request.body.as_ref().map(|b| b.len()))
-            .map_err(|e| e.to_string())
-        };
-        assert_eq!(planned(super::MAX_BODY_FILE), Ok(Some(1024 * 1024)));
-        let refused = planned(super::MAX_BODY_FILE + 1).unwrap_err();
-        assert!(
-            refused.contains("is larger than 1048576 bytes"),
-            "{refused}"
-        );
-    }
 }
