@@ -126,31 +126,26 @@ fn read_file(
 
 #[cfg(test)]
 mod tests {
-    use crate::environment::Environment;
-    use crate::plan::suite_file::{Overrides, plan};
+    use crate::plan::suite_file::tests::one_check;
+
+    /// The body of a POST with these lines (`{id}` is "A1"), planned with body files from `folder`.
+    fn sent(lines: &str, folder: &std::path::Path) -> Result<Option<Vec<u8>>, String> {
+        let check = format!("method = \"POST\"\n{lines}\n[vars]\nid = \"A1\"");
+        let plan = one_check("", &check, Some(folder))?;
+        Ok(plan.checks[0]
+            .check
+            .request
+            .body
+            .as_ref()
+            .map(|b| b.to_vec()))
+    }
 
     #[test]
     fn a_json_file_is_json_with_values_filled_in_lists_too() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("b.json"), r#"{ "a" : [ "{id}", 2 ] }"#).unwrap();
-        let overrides = Overrides {
-            folder: Some(dir.path().to_path_buf()),
-            ..Overrides::default()
-        };
-        let body = |lines: &str| {
-            let suite = format!(
-                "base_url = \"https://api.test\"\n[vars]\nid = \"A1\"\n[consumers.a]\n[[check]]\nname = \"c\"\nconsumer = \"a\"\npath = \"/v1/x\"\nmethod = \"POST\"\n{lines}\n"
-            );
-            let plan = plan(
-                "suite.toml",
-                &suite,
-                &Environment::from_pairs([]),
-                &overrides,
-            )
-            .map_err(|e| e.to_string())?;
-            let body = plan.checks[0].check.request.body.clone().unwrap().to_vec();
-            Ok::<_, String>(String::from_utf8(body).unwrap())
-        };
+        let body =
+            |lines: &str| sent(lines, dir.path()).map(|b| String::from_utf8(b.unwrap()).unwrap());
         assert_eq!(body("json_file = \"b.json\"").unwrap(), r#"{"a":["A1",2]}"#);
         assert_eq!(
             body("json = { a = [\"{id}\", 2] }").unwrap(),
@@ -172,21 +167,9 @@ mod tests {
     #[test]
     fn a_body_file_is_read_up_to_its_bound_and_refused_past_it() {
         let dir = tempfile::tempdir().unwrap();
-        let overrides = Overrides {
-            folder: Some(dir.path().to_path_buf()),
-            ..Overrides::default()
-        };
-        let suite = "base_url = \"https://api.test\"\n[consumers.a]\n[[check]]\nname = \"c\"\nconsumer = \"a\"\npath = \"/v1/x\"\nmethod = \"POST\"\nbody_file = \"body.txt\"\n";
         let planned = |bytes: u64| {
             std::fs::write(dir.path().join("body.txt"), "x".repeat(bytes as usize)).unwrap();
-            plan(
-                "suite.toml",
-                suite,
-                &Environment::from_pairs([]),
-                &overrides,
-            )
-            .map(|p| p.checks[0].check.request.body.as_ref().map(|b| b.len()))
-            .map_err(|e| e.to_string())
+            sent("body_file = \"body.txt\"", dir.path()).map(|b| b.map(|b| b.len()))
         };
         assert_eq!(planned(super::MAX_BODY_FILE), Ok(Some(1024 * 1024)));
         let refused = planned(super::MAX_BODY_FILE + 1).unwrap_err();

@@ -218,18 +218,11 @@ fn size(reader: &mut Reader<'_>, value: &Value<'_>) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
-    use crate::environment::Environment;
-    use crate::plan::suite_file::{Overrides, plan};
+    use crate::plan::suite_file::tests::one_check;
 
     /// Plans one check with these extra lines; the check, or the error's text.
     fn one(lines: &str) -> Result<crate::plan::check::Check, String> {
-        let text = format!(
-            "base_url = \"https://api.test\"\n[consumers.a]\n[[check]]\nname = \"c\"\nconsumer = \"a\"\npath = \"/v1/status\"\n{lines}\n"
-        );
-        let env = Environment::from_pairs([("KEY", "k".to_string())]);
-        let mut suite =
-            plan("suite.toml", &text, &env, &Overrides::default()).map_err(|e| e.to_string())?;
-        Ok(suite.checks.remove(0).check)
+        Ok(one_check("", lines, None)?.checks.remove(0).check)
     }
 
     #[test]

@@ -253,17 +253,10 @@ fn pair(
 
 #[cfg(test)]
 mod tests {
-    use crate::environment::Environment;
-    use crate::plan::suite_file::{Overrides, plan};
+    use crate::plan::suite_file::tests::one_check;
 
     fn consumer(lines: &str) -> Result<(), String> {
-        let text = format!(
-            "base_url = \"https://api.test\"\n[consumers.a]\n{lines}\n[[check]]\nname = \"c\"\nconsumer = \"a\"\npath = \"/v1/status\"\n"
-        );
-        let env = Environment::from_pairs([("PEM", "not a pem".to_string())]);
-        plan("suite.toml", &text, &env, &Overrides::default())
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+        one_check(lines, "", None).map(|_| ())
     }
 
     #[test]

@@ -100,8 +100,26 @@ fn select(suite: &mut Plan, only: &[String], consumers: &[String]) -> Result<(),
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
+
+    /// Plans a suite of one consumer `a` (these lines in its table) with one check `c` of it (these lines in
+    /// its table; a later `[table]` may follow them), body files read from `folder`; the plan or the error's text.
+    pub(in crate::plan::suite_file) fn one_check(
+        consumer: &str,
+        check: &str,
+        folder: Option<&Path>,
+    ) -> Result<Plan, String> {
+        let text = format!(
+            "base_url = \"https://api.test\"\n[consumers.a]\n{consumer}\n[[check]]\nname = \"c\"\nconsumer = \"a\"\npath = \"/v1/x\"\n{check}\n"
+        );
+        let env = Environment::from_pairs([("PEM", "not a pem".to_string())]);
+        let overrides = Overrides {
+            folder: folder.map(Path::to_path_buf),
+            ..Overrides::default()
+        };
+        plan("suite.toml", &text, &env, &overrides).map_err(|e| e.to_string())
+    }
 
     const SUITE: &str = r#"
 base_url = "https://api.test"
